@@ -1,0 +1,23 @@
+//! An objective of an account plan.
+
+use sea_orm::entity::prelude::*;
+
+use crate::enums::TaskStatus;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "plan_objectives")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    pub description: String,
+    pub measure: Option<String>,
+    pub due_on: Option<Date>,
+    pub status: TaskStatus,
+    pub position: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

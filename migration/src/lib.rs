@@ -1,0 +1,17 @@
+//! kaim's database migrations, one per file, each with `up` and `down`. They run at start-up
+//! (`kaim serve`) or on demand (`kaim migrate`), on SQLite and PostgreSQL alike.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_initial;
+
+/// Every migration, in the order it applies.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_initial::Migration)]
+    }
+}
