@@ -102,8 +102,8 @@ impl TokenService {
                 let bytes = secret.expose_secret().as_bytes();
                 (
                     Algorithm::HS256,
-                    DecodingKey::from_secret(bytes),
-                    Some(EncodingKey::from_secret(bytes)),
+                    DecodingKey::from_secret(bytes).map_err(AuthError::BadKey)?,
+                    Some(EncodingKey::from_secret(bytes).map_err(AuthError::BadKey)?),
                 )
             }
             JwtAlgorithm::Rs256 => {

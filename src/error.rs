@@ -3,33 +3,28 @@
 
 use std::fmt;
 
-use async_graphql::ErrorExtensions;
+use async_graphql::ErrorExtensions as _;
 use sea_orm::{DbErr, SqlErr};
 
 /// An error a request can end in. Internal causes are logged once, with their chain, and the
 /// caller only sees a generic message.
-#[derive(Debug, thiserror::Error)]
+///
+/// It deliberately does not implement `Display`: async-graphql converts any `Display` type into
+/// an error without extensions, so `?` would silently drop `extensions.code`. Without it, the
+/// only conversion is the one below, which always sets the code.
+#[derive(Debug)]
 pub enum AppError {
-    #[error("{0}")]
     Unauthenticated(String),
-    #[error("{0}")]
     Forbidden(String),
-    #[error("{0} not found")]
     NotFound(&'static str),
     /// `field` is the path of the offending input field, such as `input.country` or
     /// `inputs[3].amount`.
-    #[error("{message}")]
     BadInput { field: String, message: String },
-    #[error("{0}")]
     Conflict(String),
-    #[error("{0}")]
     UpstreamUnavailable(String),
-    #[error("{0}")]
     RateLimited(String),
-    #[error("{0}")]
     QueryTooComplex(String),
-    #[error("internal error")]
-    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The contract's error codes (`extensions.code`).
@@ -84,6 +79,32 @@ impl AppError {
         Self::Internal(cause.into())
     }
 
+    /// The message shown to the caller.
+    #[must_use]
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthenticated(m)
+            | Self::Forbidden(m)
+            | Self::Conflict(m)
+            | Self::UpstreamUnavailable(m)
+            | Self::RateLimited(m)
+            | Self::QueryTooComplex(m)
+            | Self::BadInput { message: m, .. } => m.clone(),
+            Self::NotFound(what) => format!("{what} not found"),
+            Self::Internal(_) => "internal error".to_owned(),
+        }
+    }
+
+    /// A standard error, for code outside requests (start-up, the command line): the internal
+    /// cause itself, or the caller-facing message.
+    #[must_use]
+    pub fn into_error(self) -> Box<dyn std::error::Error + Send + Sync> {
+        match self {
+            Self::Internal(cause) => cause,
+            other => other.message().into(),
+        }
+    }
+
     /// The error's contract code.
     #[must_use]
     pub const fn code(&self) -> ErrorCode {
@@ -123,13 +144,16 @@ impl From<DbErr> for AppError {
     }
 }
 
-impl ErrorExtensions for AppError {
-    fn extend(&self) -> async_graphql::Error {
+impl AppError {
+    /// The GraphQL error: message and `extensions.code` (and `field` for bad input). An internal
+    /// cause is logged here, the one place every error passes.
+    #[must_use]
+    pub fn to_graphql(&self) -> async_graphql::Error {
         if let Self::Internal(cause) = self {
             let chain = error_chain(cause.as_ref());
             tracing::error!(error = %chain, "request failed with an internal error");
         }
-        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code().as_str());
             if let Self::BadInput { field, .. } = self {
                 ext.set("field", field.as_str());
@@ -140,7 +164,7 @@ impl ErrorExtensions for AppError {
 
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
-        err.extend()
+        err.to_graphql()
     }
 }
 

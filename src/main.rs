@@ -1,1 +1,122 @@
-fn main() {}
+//! The `kaim` command: the server and its administration subcommands.
+
+use std::{io::Write, time::Duration};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use kaim::{
+    auth::{self, Principal},
+    config::{self, Settings},
+    db, graphql,
+    startup::{self, Application},
+    telemetry,
+};
+
+/// Key-account intelligence and management: a GraphQL API over your key clients.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the GraphQL API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Mint a JWT and print only the token.
+    Token {
+        /// ADMIN, MANAGER, ANALYST or INTEGRATOR.
+        #[arg(long, value_parser = parse_role)]
+        role: entity::enums::Role,
+        /// The user's id (the UUID inside a User id); a new user is created when absent.
+        #[arg(long)]
+        user: Option<uuid::Uuid>,
+        /// Display name of the user created when `--user` is absent.
+        #[arg(long, default_value = "Token user")]
+        name: String,
+        /// How long the token is valid, such as `90d` or `12h`.
+        #[arg(long, default_value = "30d", value_parser = config::parse_duration)]
+        ttl: Duration,
+    },
+}
+
+fn parse_role(text: &str) -> Result<entity::enums::Role, String> {
+    auth::parse_role(text).ok_or_else(|| format!("`{text}` is not ADMIN, MANAGER, ANALYST or INTEGRATOR"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.settings.log_format);
+    let mut stdout = std::io::stdout().lock();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let listen = cli.settings.listen;
+            let (app, first_start) = Application::build(cli.settings).await?;
+            let url = format!("http://{}:{}/", listen.ip(), app.port());
+            if let Some(first) = first_start {
+                writeln!(
+                    stdout,
+                    "kaim generated a signing secret on first start.\n\nGraphiQL: {url}\nAdmin token (paste as the header `Authorization: Bearer <token>`):\n\n{}\n",
+                    first.admin_token
+                )?;
+            }
+            drop(stdout);
+            tracing::info!(%url, "kaim is serving GraphQL at /graphql");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let db = startup::connect(&cli.settings).await?;
+            db::migrate(&db).await.context("applying migrations")?;
+            tracing::info!("migrations applied");
+        }
+        Command::Schema => {
+            write!(stdout, "{}", graphql::schema::sdl())?;
+        }
+        Command::Token {
+            role,
+            user,
+            name,
+            ttl,
+        } => {
+            let db = startup::connect(&cli.settings).await?;
+            if cli.settings.migrate_on_start {
+                db::migrate(&db).await.context("applying migrations")?;
+            }
+            let (tokens, _) = startup::token_service(&cli.settings)?;
+            let user_id = match user {
+                Some(id) => {
+                    db::users::find(&db, id)
+                        .await
+                        .map_err(startup::app_error)?
+                        .with_context(|| format!("no user has id {id}"))?
+                        .id
+                }
+                None => {
+                    db::users::insert(
+                        &db,
+                        db::users::NewUser {
+                            name,
+                            email: None,
+                            role,
+                        },
+                    )
+                    .await
+                    .map_err(startup::app_error)?
+                    .id
+                }
+            };
+            let token = tokens.mint(Principal { user_id, role }, ttl)?;
+            writeln!(stdout, "{token}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,520 @@
+//! Clients: the account records, their registry identifiers and portfolio orderings.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    client, interaction,
+    enums::{ClientStatus, InteractionKind, RegistryScheme},
+    registry_id,
+};
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr, Value},
+};
+use uuid::Uuid;
+
+use super::keyset::{SortKey, Window, beyond};
+use crate::{
+    domain::{registry_id::RegistryIdValue, text},
+    error::{AppError, AppResult},
+};
+
+/// A validated new client.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub name: String,
+    pub legal_name: Option<String>,
+    pub industry_code: Option<String>,
+    pub industry: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub employees: Option<i32>,
+    pub revenue_band: Option<String>,
+    pub markets: Vec<String>,
+    pub strategic_plans: Option<String>,
+    pub website: Option<String>,
+    pub status: ClientStatus,
+    pub manager_id: Option<Uuid>,
+}
+
+/// Validated changes to a client; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientChanges {
+    pub name: Option<String>,
+    pub legal_name: Option<Option<String>>,
+    pub industry_code: Option<Option<String>>,
+    pub industry: Option<Option<String>>,
+    pub country: Option<Option<String>>,
+    pub region: Option<Option<String>>,
+    pub employees: Option<Option<i32>>,
+    pub revenue_band: Option<Option<String>>,
+    pub markets: Option<Vec<String>>,
+    pub strategic_plans: Option<Option<String>>,
+    pub website: Option<Option<String>>,
+    pub status: Option<ClientStatus>,
+}
+
+/// Which clients a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ClientFilter {
+    /// Already folded with [`text::fold_for_search`].
+    pub search: Option<String>,
+    pub status: Vec<ClientStatus>,
+    pub industry: Vec<String>,
+    pub country: Vec<String>,
+    pub manager_id: Option<Uuid>,
+    pub has_registry_id: Option<RegistryScheme>,
+    /// `false`: only current clients; `true`: only archived ones.
+    pub archived: bool,
+}
+
+/// A field clients can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientSort {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+    Revenue12m,
+    LastInteractionAt,
+}
+
+/// One term of a client ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientOrder {
+    pub sort: ClientSort,
+    pub descending: bool,
+}
+
+/// The start of the trailing twelve months that `Revenue12m` sums over.
+#[must_use]
+pub fn revenue_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - chrono::Months::new(12)
+}
+
+/// A timestamp earlier than any record, standing in for "never" so the sort key is not NULL.
+fn never() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
+}
+
+fn revenue_expr(since: DateTime<Utc>) -> SimpleExpr {
+    let sum = Query::select()
+        .expr(Func::coalesce([
+            Func::cast_as(
+                Func::sum(Expr::col((interaction::Entity, interaction::Column::AmountE4))),
+                "BIGINT",
+            )
+            .into(),
+            Expr::val(0i64),
+        ]))
+        .from(interaction::Entity)
+        .and_where(
+            Expr::col((interaction::Entity, interaction::Column::ClientId))
+                .equals((client::Entity, client::Column::Id)),
+        )
+        .and_where(
+            Expr::col((interaction::Entity, interaction::Column::Kind))
+                .eq(InteractionKind::Order.to_value()),
+        )
+        .and_where(Expr::col((interaction::Entity, interaction::Column::OccurredAt)).gte(since))
+        .to_owned();
+    SimpleExpr::SubQuery(None, Box::new(sum.into()))
+}
+
+fn sort_key(order: ClientOrder, since: DateTime<Utc>) -> SortKey {
+    let expr: SimpleExpr = match order.sort {
+        ClientSort::Name => Expr::col((client::Entity, client::Column::Name)),
+        ClientSort::CreatedAt => Expr::col((client::Entity, client::Column::CreatedAt)),
+        ClientSort::UpdatedAt => Expr::col((client::Entity, client::Column::UpdatedAt)),
+        ClientSort::Revenue12m => revenue_expr(since),
+        ClientSort::LastInteractionAt => Func::coalesce([
+            Expr::col((client::Entity, client::Column::LastInteractionAt)),
+            Expr::val(never()),
+        ])
+        .into(),
+    };
+    SortKey::new(expr, order.descending)
+}
+
+/// The full ordering: the requested terms, then `id` (in the last term's direction) so every
+/// row has a unique position.
+fn sort_keys(orders: &[ClientOrder], since: DateTime<Utc>) -> Vec<SortKey> {
+    let mut keys: Vec<SortKey> = orders.iter().map(|o| sort_key(*o, since)).collect();
+    let descending = orders.last().is_some_and(|o| o.descending);
+    keys.push(SortKey::new(
+        Expr::col((client::Entity, client::Column::Id)),
+        descending,
+    ));
+    keys
+}
+
+fn filter_condition(filter: &ClientFilter) -> Condition {
+    let mut cond = Condition::all();
+    cond = if filter.archived {
+        cond.add(client::Column::ArchivedAt.is_not_null())
+    } else {
+        cond.add(client::Column::ArchivedAt.is_null())
+    };
+    if let Some(search) = &filter.search {
+        let pattern = format!("%{}%", text::escape_like(search));
+        cond = cond.add(Expr::col(client::Column::SearchText).like(
+            sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'),
+        ));
+    }
+    if !filter.status.is_empty() {
+        cond = cond.add(client::Column::Status.is_in(filter.status.iter().copied()));
+    }
+    if !filter.industry.is_empty() {
+        cond = cond.add(client::Column::Industry.is_in(filter.industry.iter().cloned()));
+    }
+    if !filter.country.is_empty() {
+        cond = cond.add(client::Column::Country.is_in(filter.country.iter().cloned()));
+    }
+    if let Some(manager) = filter.manager_id {
+        cond = cond.add(client::Column::ManagerId.eq(manager));
+    }
+    if let Some(scheme) = filter.has_registry_id {
+        cond = cond.add(
+            client::Column::Id.in_subquery(
+                registry_id::Entity::find()
+                    .select_only()
+                    .column(registry_id::Column::ClientId)
+                    .filter(registry_id::Column::Scheme.eq(scheme))
+                    .into_query(),
+            ),
+        );
+    }
+    cond
+}
+
+/// One page of clients in `orders` order (rows in the requested order even when walking
+/// backwards), with one extra row when more follow.
+///
+/// # Errors
+/// On a database failure.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &ClientFilter,
+    orders: &[ClientOrder],
+    window: &Window,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<client::Model>> {
+    let keys = sort_keys(orders, revenue_window_start(now));
+    let mut select = client::Entity::find().filter(filter_condition(filter));
+    if let Some(cursor) = &window.cursor {
+        select = select.filter(beyond(&keys, cursor, window.backward));
+    }
+    for key in &keys {
+        select = select.order_by(key.expr.clone(), key.order(window.backward));
+    }
+    let mut rows = select.limit(window.limit + 1).all(db).await?;
+    if window.backward {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// How many clients match `filter`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn count<C: ConnectionTrait>(db: &C, filter: &ClientFilter) -> AppResult<u64> {
+    Ok(client::Entity::find()
+        .filter(filter_condition(filter))
+        .count(db)
+        .await?)
+}
+
+/// The sort-key values of `client` under `orders`, for its cursor. Revenue comes from
+/// `revenue` (see [`revenue_12m_totals`]) as the stored model does not hold it.
+#[must_use]
+pub fn sort_values(client: &client::Model, orders: &[ClientOrder], revenue: i64) -> Vec<Value> {
+    let mut values: Vec<Value> = orders
+        .iter()
+        .map(|order| match order.sort {
+            ClientSort::Name => client.name.clone().into(),
+            ClientSort::CreatedAt => client.created_at.into(),
+            ClientSort::UpdatedAt => client.updated_at.into(),
+            ClientSort::Revenue12m => revenue.into(),
+            ClientSort::LastInteractionAt => client.last_interaction_at.unwrap_or_else(never).into(),
+        })
+        .collect();
+    values.push(client.id.into());
+    values
+}
+
+/// Finds a client, archived or not.
+///
+/// # Errors
+/// On a database failure.
+pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<client::Model>> {
+    Ok(client::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Finds a client or fails with `NOT_FOUND`.
+///
+/// # Errors
+/// When there is no such client, or on a database failure.
+pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<client::Model> {
+    find(db, id).await?.ok_or(AppError::NotFound("client"))
+}
+
+/// Clients by id, for batch loading.
+///
+/// # Errors
+/// On a database failure.
+pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<Vec<client::Model>> {
+    Ok(client::Entity::find()
+        .filter(client::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// Inserts a client with its registry identifiers.
+///
+/// # Errors
+/// `CONFLICT` when a registry identifier belongs to another client; database failures.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    new: NewClient,
+    registry_ids: &[RegistryIdValue],
+) -> AppResult<client::Model> {
+    let now = super::now();
+    let search_text = text::client_search_text(&new.name, new.legal_name.as_deref());
+    let model = client::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(new.name),
+        legal_name: Set(new.legal_name),
+        search_text: Set(search_text),
+        industry_code: Set(new.industry_code),
+        industry: Set(new.industry),
+        country: Set(new.country),
+        region: Set(new.region),
+        employees: Set(new.employees),
+        revenue_band: Set(new.revenue_band),
+        markets: Set(serde_json::json!(new.markets)),
+        strategic_plans: Set(new.strategic_plans),
+        website: Set(new.website),
+        status: Set(new.status),
+        manager_id: Set(new.manager_id),
+        archived_at: Set(None),
+        last_interaction_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    for id in registry_ids {
+        insert_registry_id(db, model.id, id).await?;
+    }
+    Ok(model)
+}
+
+/// Attaches a registry identifier to a client.
+///
+/// # Errors
+/// `CONFLICT` when the identifier is already recorded; database failures.
+pub async fn insert_registry_id<C: ConnectionTrait>(
+    db: &C,
+    client_id: Uuid,
+    id: &RegistryIdValue,
+) -> AppResult<registry_id::Model> {
+    registry_id::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(client_id),
+        scheme: Set(id.scheme()),
+        value: Set(id.as_str().to_owned()),
+        created_at: Set(super::now()),
+    }
+    .insert(db)
+    .await
+    .map_err(|err| {
+        AppError::from_db_unique(
+            err,
+            format!("registry id {} is already recorded for a client", id.as_str()),
+        )
+    })
+}
+
+/// Registry identifiers of many clients, in scheme then value order.
+///
+/// # Errors
+/// On a database failure.
+pub async fn registry_ids_by_clients<C: ConnectionTrait>(
+    db: &C,
+    client_ids: &[Uuid],
+) -> AppResult<Vec<registry_id::Model>> {
+    Ok(registry_id::Entity::find()
+        .filter(registry_id::Column::ClientId.is_in(client_ids.iter().copied()))
+        .order_by_asc(registry_id::Column::Scheme)
+        .order_by_asc(registry_id::Column::Value)
+        .all(db)
+        .await?)
+}
+
+/// Applies `changes` if the client is still at `version`, bumping it.
+///
+/// # Errors
+/// `NOT_FOUND` for an unknown client, `CONFLICT` for a stale version; database failures.
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    version: i32,
+    changes: ClientChanges,
+) -> AppResult<client::Model> {
+    let current = get(db, id).await?;
+    if current.version != version {
+        return Err(stale(current.version));
+    }
+    let id = current.id;
+    let legal_name = changes
+        .legal_name
+        .clone()
+        .unwrap_or_else(|| current.legal_name.clone());
+    let name = changes.name.clone().unwrap_or_else(|| current.name.clone());
+    let mut model: client::ActiveModel = current.into();
+    model.search_text = Set(text::client_search_text(&name, legal_name.as_deref()));
+    model.name = Set(name);
+    model.legal_name = Set(legal_name);
+    if let Some(v) = changes.industry_code {
+        model.industry_code = Set(v);
+    }
+    if let Some(v) = changes.industry {
+        model.industry = Set(v);
+    }
+    if let Some(v) = changes.country {
+        model.country = Set(v);
+    }
+    if let Some(v) = changes.region {
+        model.region = Set(v);
+    }
+    if let Some(v) = changes.employees {
+        model.employees = Set(v);
+    }
+    if let Some(v) = changes.revenue_band {
+        model.revenue_band = Set(v);
+    }
+    if let Some(v) = changes.markets {
+        model.markets = Set(serde_json::json!(v));
+    }
+    if let Some(v) = changes.strategic_plans {
+        model.strategic_plans = Set(v);
+    }
+    if let Some(v) = changes.website {
+        model.website = Set(v);
+    }
+    if let Some(v) = changes.status {
+        model.status = Set(v);
+    }
+    save_versioned(db, id, model, version).await
+}
+
+/// Writes `model` only if the row is still at `version`, as one conditional `UPDATE`, so two
+/// instances racing on the same client cannot both win.
+///
+/// # Errors
+/// `CONFLICT` when another write got there first; database failures.
+pub async fn save_versioned<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    mut model: client::ActiveModel,
+    version: i32,
+) -> AppResult<client::Model> {
+    model.version = Set(version + 1);
+    model.updated_at = Set(super::now());
+    let result = client::Entity::update_many()
+        .set(model)
+        .filter(client::Column::Id.eq(id))
+        .filter(client::Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        let current = get(db, id).await?;
+        return Err(stale(current.version));
+    }
+    get(db, id).await
+}
+
+fn stale(current: i32) -> AppError {
+    AppError::Conflict(format!(
+        "the client was changed by someone else (now at version {current}); reload it and apply the change again"
+    ))
+}
+
+/// Records that an interaction happened at `at`, keeping the latest.
+///
+/// # Errors
+/// On a database failure.
+pub async fn touch_last_interaction<C: ConnectionTrait>(
+    db: &C,
+    client_id: Uuid,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    client::Entity::update_many()
+        .col_expr(client::Column::LastInteractionAt, Expr::val(at))
+        .filter(client::Column::Id.eq(client_id))
+        .filter(
+            Condition::any()
+                .add(client::Column::LastInteractionAt.is_null())
+                .add(client::Column::LastInteractionAt.lt(at)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, FromQueryResult)]
+struct RevenueRow {
+    client_id: Uuid,
+    currency: Option<String>,
+    total: i64,
+}
+
+/// Trailing-twelve-month ORDER amounts of many clients, per currency (fixed point e4).
+///
+/// # Errors
+/// On a database failure.
+pub async fn revenue_12m<C: ConnectionTrait>(
+    db: &C,
+    client_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> AppResult<HashMap<Uuid, Vec<(String, i64)>>> {
+    let rows = interaction::Entity::find()
+        .select_only()
+        .column(interaction::Column::ClientId)
+        .column(interaction::Column::Currency)
+        .column_as(
+            SimpleExpr::from(Func::coalesce([
+                Func::cast_as(Func::sum(Expr::col(interaction::Column::AmountE4)), "BIGINT")
+                    .into(),
+                Expr::val(0i64),
+            ])),
+            "total",
+        )
+        .filter(interaction::Column::ClientId.is_in(client_ids.iter().copied()))
+        .filter(interaction::Column::Kind.eq(InteractionKind::Order))
+        .filter(interaction::Column::OccurredAt.gte(revenue_window_start(now)))
+        .filter(interaction::Column::AmountE4.is_not_null())
+        .group_by(interaction::Column::ClientId)
+        .group_by(interaction::Column::Currency)
+        .order_by_asc(interaction::Column::Currency)
+        .into_model::<RevenueRow>()
+        .all(db)
+        .await?;
+    let mut by_client: HashMap<Uuid, Vec<(String, i64)>> = HashMap::new();
+    for row in rows {
+        by_client
+            .entry(row.client_id)
+            .or_default()
+            .push((row.currency.unwrap_or_default(), row.total));
+    }
+    Ok(by_client)
+}
+
+/// The nominal revenue sum used to order clients by `REVENUE_12M` (all currencies added).
+#[must_use]
+pub fn revenue_total(per_currency: Option<&Vec<(String, i64)>>) -> i64 {
+    per_currency.map_or(0, |rows| rows.iter().map(|(_, e4)| *e4).sum())
+}

@@ -1,0 +1,89 @@
+//! All database access: one file per aggregate, free functions generic over a connection or a
+//! transaction, so a resolver can group its writes in one transaction.
+
+pub mod checks;
+pub mod clients;
+pub mod contacts;
+pub mod interactions;
+pub mod keyset;
+pub mod needs;
+pub mod plans;
+pub mod users;
+
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+
+/// Opens the pool. SQLite runs in WAL mode so readers never wait for the writer.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(15))
+                .foreign_keys(true)
+        });
+    Database::connect(options).await
+}
+
+/// Applies pending migrations.
+///
+/// # Errors
+/// When a migration fails.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing when
+/// a read lock cannot be upgraded; PostgreSQL ignores the option.
+///
+/// # Errors
+/// When the transaction cannot begin.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// The current time at the precision both backends store (microseconds), so a value read back
+/// equals the value written and can serve in a cursor.
+#[must_use]
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Rows of `E` whose `column` is one of `ids`: the batch query behind every by-id loader.
+///
+/// # Errors
+/// On a database failure.
+pub async fn by_ids<E, C>(
+    db: &C,
+    column: E::Column,
+    ids: &[uuid::Uuid],
+) -> crate::error::AppResult<Vec<E::Model>>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(E::find()
+        .filter(column.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}

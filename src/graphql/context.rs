@@ -1,0 +1,62 @@
+//! What resolvers reach through the GraphQL context: shared state and the request's principal.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use sea_orm::DatabaseConnection;
+
+use super::loaders::Loaders;
+use crate::{
+    auth::Principal,
+    config::ApiSettings,
+    error::{AppError, AppResult},
+};
+
+/// State shared by every request of an instance. Nothing here is mutable: any number of
+/// instances may serve the same database.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub api: Arc<ApiSettings>,
+}
+
+/// The per-request data the HTTP layer attaches: who asks, and fresh batch loaders (so nothing
+/// is cached across requests).
+#[must_use]
+pub fn request_data(state: &AppState, principal: Principal) -> (Principal, Arc<Loaders>) {
+    (principal, Arc::new(Loaders::new(state)))
+}
+
+/// Shorthands for what every resolver needs.
+pub trait ContextExt {
+    /// The instance's shared state.
+    fn state(&self) -> &AppState;
+    /// The database pool.
+    fn db(&self) -> &DatabaseConnection {
+        &self.state().db
+    }
+    /// Who is asking; every request has one, as the HTTP layer refuses anonymous ones.
+    fn principal(&self) -> AppResult<Principal>;
+    /// The request's batch loaders.
+    fn loaders(&self) -> &Arc<Loaders>;
+    /// The largest page a connection serves.
+    fn max_page_size(&self) -> u32 {
+        self.state().api.max_page_size
+    }
+}
+
+impl ContextExt for Context<'_> {
+    fn state(&self) -> &AppState {
+        self.data_unchecked::<AppState>()
+    }
+
+    fn principal(&self) -> AppResult<Principal> {
+        self.data_opt::<Principal>()
+            .copied()
+            .ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()))
+    }
+
+    fn loaders(&self) -> &Arc<Loaders> {
+        self.data_unchecked::<Arc<Loaders>>()
+    }
+}

@@ -1,0 +1,441 @@
+//! Batch loading: every object reached through a relation, and every nested connection, is
+//! fetched for all parents of a response level in one statement. One `DataLoader` serves every
+//! key type; loaders live for one request, so nothing is cached across requests.
+
+use std::{collections::HashMap, hash::Hash, marker::PhantomData, sync::Arc};
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{
+    account_plan, client, contact, financial_check, interaction, need, registry_id, user,
+};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::{context::AppState, pagination::PageArgs};
+use crate::{
+    db::{
+        self,
+        keyset::{PerParent, Window},
+    },
+    error::{AppError, AppResult},
+};
+
+/// The request's loaders.
+pub struct Loaders {
+    loader: DataLoader<Db>,
+}
+
+impl std::fmt::Debug for Loaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaders").finish_non_exhaustive()
+    }
+}
+
+/// The loader behind every key type.
+pub struct Db {
+    db: DatabaseConnection,
+    max_page_size: u32,
+}
+
+fn to_gql(err: AppError) -> async_graphql::Error {
+    err.into()
+}
+
+impl Loaders {
+    #[must_use]
+    pub fn new(state: &AppState) -> Self {
+        Self {
+            loader: DataLoader::new(
+                Db {
+                    db: state.db.clone(),
+                    max_page_size: state.api.max_page_size,
+                },
+                tokio::spawn,
+            ),
+        }
+    }
+
+    /// The underlying loader, for keys that have no shorthand here.
+    #[must_use]
+    pub const fn raw(&self) -> &DataLoader<Db> {
+        &self.loader
+    }
+
+    /// A page of each parent's nested list; `window` has been validated from `args`.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn page<L: PerParent>(
+        &self,
+        parent: Uuid,
+        args: PageArgs,
+        filter: L::Filter,
+    ) -> async_graphql::Result<Vec<L::Model>> {
+        let key = PageKey::<L> {
+            parent,
+            args,
+            filter,
+            list: PhantomData,
+        };
+        Ok(self.loader.load_one(key).await?.unwrap_or_default())
+    }
+
+    /// How many rows each parent's nested list has.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn count<L: PerParent>(
+        &self,
+        parent: Uuid,
+        filter: L::Filter,
+    ) -> async_graphql::Result<i64> {
+        let key = CountKey::<L> {
+            parent,
+            filter,
+            list: PhantomData,
+        };
+        Ok(self.loader.load_one(key).await?.unwrap_or(0))
+    }
+}
+
+macro_rules! by_id {
+    ($key:ident, $method:ident, $entity:path, $model:ty, $column:path) => {
+        #[doc = concat!("Loads `", stringify!($model), "` by id.")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub Uuid);
+
+        impl Loader<$key> for Db {
+            type Value = $model;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $model>, Self::Error> {
+                let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+                let rows = db::by_ids::<$entity, _>(&self.db, $column, &ids)
+                    .await
+                    .map_err(to_gql)?;
+                Ok(rows.into_iter().map(|row| ($key(row.id), row)).collect())
+            }
+        }
+
+        impl Loaders {
+            #[doc = concat!("One `", stringify!($model), "` by id.")]
+            ///
+            /// # Errors
+            /// On a database failure.
+            pub async fn $method(&self, id: Uuid) -> async_graphql::Result<Option<$model>> {
+                self.loader.load_one($key(id)).await
+            }
+        }
+    };
+}
+
+by_id!(UserKey, user, user::Entity, user::Model, user::Column::Id);
+by_id!(ClientKey, client, client::Entity, client::Model, client::Column::Id);
+by_id!(ContactKey, contact, contact::Entity, contact::Model, contact::Column::Id);
+by_id!(
+    InteractionKey,
+    interaction,
+    interaction::Entity,
+    interaction::Model,
+    interaction::Column::Id
+);
+by_id!(
+    FinancialCheckKey,
+    financial_check,
+    financial_check::Entity,
+    financial_check::Model,
+    financial_check::Column::Id
+);
+by_id!(NeedKey, need, need::Entity, need::Model, need::Column::Id);
+by_id!(
+    AccountPlanKey,
+    account_plan,
+    account_plan::Entity,
+    account_plan::Model,
+    account_plan::Column::Id
+);
+
+/// A client's registry identifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RegistryIdsOf(pub Uuid);
+
+impl Loader<RegistryIdsOf> for Db {
+    type Value = Vec<registry_id::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[RegistryIdsOf],
+    ) -> Result<HashMap<RegistryIdsOf, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = db::clients::registry_ids_by_clients(&self.db, &ids)
+            .await
+            .map_err(to_gql)?;
+        let mut grouped: HashMap<RegistryIdsOf, Self::Value> = HashMap::new();
+        for row in rows {
+            grouped.entry(RegistryIdsOf(row.client_id)).or_default().push(row);
+        }
+        Ok(grouped)
+    }
+}
+
+/// A client's trailing-twelve-month order revenue per currency, as of `now` of the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Revenue12mOf(pub Uuid);
+
+impl Loader<Revenue12mOf> for Db {
+    type Value = Vec<(String, i64)>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[Revenue12mOf],
+    ) -> Result<HashMap<Revenue12mOf, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = db::clients::revenue_12m(&self.db, &ids, db::now())
+            .await
+            .map_err(to_gql)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, revenue)| (Revenue12mOf(id), revenue))
+            .collect())
+    }
+}
+
+/// One page of a parent's nested list.
+pub struct PageKey<L: PerParent> {
+    pub parent: Uuid,
+    pub args: PageArgs,
+    pub filter: L::Filter,
+    list: PhantomData<fn() -> L>,
+}
+
+/// The size of a parent's nested list.
+pub struct CountKey<L: PerParent> {
+    pub parent: Uuid,
+    pub filter: L::Filter,
+    list: PhantomData<fn() -> L>,
+}
+
+// Derives would demand `L: Clone + Eq + Hash` of the marker type; only the fields matter.
+impl<L: PerParent> Clone for PageKey<L> {
+    fn clone(&self) -> Self {
+        Self {
+            parent: self.parent,
+            args: self.args.clone(),
+            filter: self.filter.clone(),
+            list: PhantomData,
+        }
+    }
+}
+impl<L: PerParent> PartialEq for PageKey<L> {
+    fn eq(&self, other: &Self) -> bool {
+        self.parent == other.parent && self.args == other.args && self.filter == other.filter
+    }
+}
+impl<L: PerParent> Eq for PageKey<L> {}
+impl<L: PerParent> Hash for PageKey<L> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parent.hash(state);
+        self.args.hash(state);
+        self.filter.hash(state);
+    }
+}
+impl<L: PerParent> Clone for CountKey<L> {
+    fn clone(&self) -> Self {
+        Self {
+            parent: self.parent,
+            filter: self.filter.clone(),
+            list: PhantomData,
+        }
+    }
+}
+impl<L: PerParent> PartialEq for CountKey<L> {
+    fn eq(&self, other: &Self) -> bool {
+        self.parent == other.parent && self.filter == other.filter
+    }
+}
+impl<L: PerParent> Eq for CountKey<L> {}
+impl<L: PerParent> Hash for CountKey<L> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parent.hash(state);
+        self.filter.hash(state);
+    }
+}
+
+impl<L: PerParent> Loader<PageKey<L>> for Db {
+    type Value = Vec<L::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[PageKey<L>],
+    ) -> Result<HashMap<PageKey<L>, Self::Value>, Self::Error> {
+        // Parents asking for the same page of the same list share one statement.
+        let mut groups: HashMap<(PageArgs, L::Filter), Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.args.clone(), key.filter.clone()))
+                .or_default()
+                .push(key.parent);
+        }
+        let mut pages = HashMap::new();
+        for ((args, filter), parents) in groups {
+            let window: Window = args
+                .window(self.max_page_size, L::SIGNATURE)
+                .map_err(to_gql)?;
+            let rows = db::keyset::first_per_parent(
+                &self.db,
+                L::select(&filter),
+                L::parent_column(),
+                &L::sort_keys(),
+                &window,
+                &parents,
+            )
+            .await
+            .map_err(|err| to_gql(err.into()))?;
+            let mut by_parent: HashMap<Uuid, Vec<L::Model>> = HashMap::new();
+            for row in rows {
+                by_parent.entry(L::parent_of(&row)).or_default().push(row);
+            }
+            for parent in parents {
+                let mut rows = by_parent.remove(&parent).unwrap_or_default();
+                if window.backward {
+                    rows.reverse();
+                }
+                let key = PageKey {
+                    parent,
+                    args: args.clone(),
+                    filter: filter.clone(),
+                    list: PhantomData,
+                };
+                pages.insert(key, rows);
+            }
+        }
+        Ok(pages)
+    }
+}
+
+impl<L: PerParent> Loader<CountKey<L>> for Db {
+    type Value = i64;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[CountKey<L>],
+    ) -> Result<HashMap<CountKey<L>, i64>, Self::Error> {
+        let mut groups: HashMap<L::Filter, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            groups.entry(key.filter.clone()).or_default().push(key.parent);
+        }
+        let mut counts = HashMap::new();
+        for (filter, parents) in groups {
+            let found = db::keyset::count_per_parent(
+                &self.db,
+                L::select(&filter),
+                L::parent_column(),
+                &parents,
+            )
+            .await
+            .map_err(|err| to_gql(err.into()))?;
+            for parent in parents {
+                let key = CountKey {
+                    parent,
+                    filter: filter.clone(),
+                    list: PhantomData,
+                };
+                counts.insert(key, found.get(&parent).copied().unwrap_or(0));
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// Loads a page of a nested list and makes it a connection with a lazy `totalCount`.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for bad pagination arguments; database failures.
+pub async fn nested_connection<L, T>(
+    loaders: &Arc<Loaders>,
+    max_page_size: u32,
+    parent: Uuid,
+    args: PageArgs,
+    filter: L::Filter,
+    node_of: impl Fn(L::Model) -> T,
+) -> AppResult<super::pagination::Page<T>>
+where
+    L: PerParent,
+    T: async_graphql::OutputType,
+{
+    let window = args.window(max_page_size, L::SIGNATURE)?;
+    let rows = loaders
+        .page::<L>(parent, args, filter.clone())
+        .await
+        .map_err(|err| AppError::internal(err.message))?;
+    let count_loaders = Arc::clone(loaders);
+    let total = super::pagination::ConnectionFields::lazy(async move {
+        count_loaders
+            .count::<L>(parent, filter)
+            .await
+            .map_err(|err| AppError::internal(err.message))
+    });
+    Ok(super::pagination::connection(
+        rows,
+        &window,
+        L::SIGNATURE,
+        total,
+        L::sort_values,
+        node_of,
+    ))
+}
+
+
+macro_rules! grouped {
+    ($key:ident, $method:ident, $query:path, $model:ty, $parent:ident) => {
+        #[doc = concat!("Loads every `", stringify!($model), "` of a parent.")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub Uuid);
+
+        impl Loader<$key> for Db {
+            type Value = Vec<$model>;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+                let rows = $query(&self.db, &ids).await.map_err(to_gql)?;
+                let mut grouped: HashMap<$key, Self::Value> = HashMap::new();
+                for row in rows {
+                    grouped.entry($key(row.$parent)).or_default().push(row);
+                }
+                Ok(grouped)
+            }
+        }
+
+        impl Loaders {
+            #[doc = concat!("Every `", stringify!($model), "` of a parent.")]
+            ///
+            /// # Errors
+            /// On a database failure.
+            pub async fn $method(&self, parent: Uuid) -> async_graphql::Result<Vec<$model>> {
+                Ok(self.loader.load_one($key(parent)).await?.unwrap_or_default())
+            }
+        }
+    };
+}
+
+grouped!(NeedsOf, needs_of, db::needs::by_clients, need::Model, client_id);
+grouped!(PlansOf, plans_of, db::plans::by_clients, account_plan::Model, client_id);
+grouped!(
+    ObjectivesOf,
+    objectives_of,
+    db::plans::objectives_by_plans,
+    entity::plan_objective::Model,
+    plan_id
+);
+grouped!(
+    ActionsOf,
+    actions_of,
+    db::plans::actions_by_plans,
+    entity::plan_action::Model,
+    plan_id
+);

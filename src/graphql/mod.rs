@@ -1,0 +1,19 @@
+//! The GraphQL API: its types, queries and mutations. Only this module defines GraphQL types.
+
+pub mod checks;
+pub mod clients;
+pub mod contacts;
+pub mod context;
+pub mod guards;
+pub mod interactions;
+pub mod loaders;
+pub mod money;
+pub mod needs;
+pub mod node;
+pub mod pagination;
+pub mod plans;
+pub mod schema;
+pub mod users;
+
+pub use context::{AppState, request_data};
+pub use schema::{AppSchema, build};

@@ -1,0 +1,248 @@
+//! Relay connections: the `first` default and cap, opaque cursors, and turning a fetched
+//! window of rows into a connection. The only place that knows about pagination arguments.
+
+use std::future::Future;
+
+use async_graphql::{
+    Object, OutputType,
+    connection::{Connection, Edge},
+};
+use futures::{
+    FutureExt,
+    future::{BoxFuture, Shared},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::DateTime;
+use sea_orm::sea_query::Value;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    db::keyset::Window,
+    error::{AppError, AppResult},
+};
+
+/// Page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+
+/// `totalCount`, the extra field every connection carries. The count runs only when the field
+/// is asked for: a lazy future, shared in case the field is selected twice.
+#[derive(Clone)]
+pub struct ConnectionFields {
+    total: Shared<BoxFuture<'static, async_graphql::Result<i64>>>,
+}
+
+impl std::fmt::Debug for ConnectionFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionFields").finish_non_exhaustive()
+    }
+}
+
+impl ConnectionFields {
+    /// Counts with `count` when (and if) `totalCount` is selected.
+    pub fn lazy(count: impl Future<Output = AppResult<i64>> + Send + 'static) -> Self {
+        Self {
+            total: count
+                .map(|result| result.map_err(async_graphql::Error::from))
+                .boxed()
+                .shared(),
+        }
+    }
+}
+
+#[Object]
+impl ConnectionFields {
+    /// How many items match, over all pages.
+    async fn total_count(&self) -> async_graphql::Result<i64> {
+        self.total.clone().await
+    }
+}
+
+/// A connection whose cursors are opaque strings.
+pub type Page<T> = Connection<String, T, ConnectionFields>;
+
+/// The pagination arguments of a connection field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+impl PageArgs {
+    /// Forward-only arguments, as nested connections take them.
+    #[must_use]
+    pub const fn forward(first: Option<i32>, after: Option<String>) -> Self {
+        Self {
+            first,
+            after,
+            last: None,
+            before: None,
+        }
+    }
+
+    /// Validates the arguments against `max` and the ordering `signature`, into the window of
+    /// rows to fetch.
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` naming the argument: a negative or too large count, `first` with
+    /// `last`, a malformed cursor, or a cursor made under another ordering.
+    pub fn window(&self, max: u32, signature: &str) -> AppResult<Window> {
+        if self.first.is_some() && self.last.is_some() {
+            return Err(AppError::bad_input(
+                "last",
+                "give `first` or `last`, not both",
+            ));
+        }
+        if self.after.is_some() && self.before.is_some() {
+            return Err(AppError::bad_input(
+                "before",
+                "give `after` or `before`, not both",
+            ));
+        }
+        let backward = self.last.is_some() || (self.before.is_some() && self.first.is_none());
+        let (name, count) = if backward {
+            ("last", self.last)
+        } else {
+            ("first", self.first)
+        };
+        let limit = match count {
+            None => DEFAULT_PAGE_SIZE.min(max),
+            Some(n) if n < 0 => {
+                return Err(AppError::bad_input(name, format!("`{name}` cannot be negative")));
+            }
+            Some(n) if n.unsigned_abs() > max => {
+                return Err(AppError::bad_input(
+                    name,
+                    format!("`{name}` can be at most {max}; page through the rest with cursors"),
+                ));
+            }
+            Some(n) => n.unsigned_abs(),
+        };
+        let (cursor_name, cursor) = if backward {
+            ("before", self.before.as_deref())
+        } else {
+            ("after", self.after.as_deref())
+        };
+        let cursor = cursor
+            .map(|text| {
+                decode_cursor(text, signature).ok_or_else(|| {
+                    AppError::bad_input(
+                        cursor_name,
+                        format!(
+                            "`{cursor_name}` is not a cursor of this list (cursors are only valid with the same ordering)"
+                        ),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(Window {
+            limit: u64::from(limit),
+            backward,
+            cursor,
+        })
+    }
+}
+
+/// Makes the opaque cursor of a row from its sort-key values.
+#[must_use]
+pub fn encode_cursor(signature: &str, values: &[Value]) -> String {
+    let values: Vec<serde_json::Value> = values.iter().map(value_to_json).collect();
+    URL_SAFE_NO_PAD.encode(json!([signature, values]).to_string())
+}
+
+fn decode_cursor(text: &str, signature: &str) -> Option<Vec<Value>> {
+    let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+    let (sig, values): (String, Vec<serde_json::Value>) = serde_json::from_slice(&bytes).ok()?;
+    if sig != signature {
+        return None;
+    }
+    values.iter().map(json_to_value).collect()
+}
+
+/// Values are tagged with their type, so a cursor decodes without knowing the ordering.
+fn value_to_json(value: &Value) -> serde_json::Value {
+    match value {
+        Value::String(Some(s)) => json!(["s", s]),
+        Value::BigInt(Some(n)) => json!(["i", n]),
+        Value::Int(Some(n)) => json!(["i", n]),
+        Value::ChronoDateTimeUtc(Some(t)) => json!(["t", t.to_rfc3339()]),
+        Value::Uuid(Some(u)) => json!(["u", u]),
+        _ => serde_json::Value::Null,
+    }
+}
+
+fn json_to_value(json: &serde_json::Value) -> Option<Value> {
+    let (tag, value): (String, serde_json::Value) = serde_json::from_value(json.clone()).ok()?;
+    Some(match tag.as_str() {
+        "s" => Value::from(value.as_str()?.to_owned()),
+        "i" => Value::from(value.as_i64()?),
+        "t" => Value::from(DateTime::parse_from_rfc3339(value.as_str()?).ok()?.to_utc()),
+        "u" => Value::from(Uuid::parse_str(value.as_str()?).ok()?),
+        _ => return None,
+    })
+}
+
+/// Turns a fetched window (`limit + 1` rows at most, in display order) into a connection.
+/// `cursor_of` gives each row's sort-key values.
+pub fn connection<R, T>(
+    rows: Vec<R>,
+    window: &Window,
+    signature: &str,
+    total_count: ConnectionFields,
+    cursor_of: impl Fn(&R) -> Vec<Value>,
+    node_of: impl Fn(R) -> T,
+) -> Page<T>
+where
+    T: OutputType,
+{
+    let limit = usize::try_from(window.limit).unwrap_or(usize::MAX);
+    let has_more = rows.len() > limit;
+    let mut rows = rows;
+    if has_more {
+        if window.backward {
+            rows.remove(0);
+        } else {
+            rows.truncate(limit);
+        }
+    }
+    let has_cursor = window.cursor.is_some();
+    let (has_previous, has_next) = if window.backward {
+        (has_more, has_cursor)
+    } else {
+        (has_cursor, has_more)
+    };
+    let mut page = Connection::with_additional_fields(has_previous, has_next, total_count);
+    page.edges.extend(rows.into_iter().map(|row| {
+        let cursor = encode_cursor(signature, &cursor_of(&row));
+        Edge::new(cursor, node_of(row))
+    }));
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_are_bound_to_their_ordering() {
+        let values = vec![
+            Value::from("Газпром".to_owned()),
+            Value::from(42i64),
+            Value::from(Uuid::nil()),
+        ];
+        let cursor = encode_cursor("NAME:ASC", &values);
+        assert_eq!(decode_cursor(&cursor, "NAME:ASC"), Some(values));
+        assert_eq!(decode_cursor(&cursor, "NAME:DESC"), None);
+        assert_eq!(decode_cursor("not a cursor", "NAME:ASC"), None);
+    }
+
+    #[test]
+    fn asking_for_more_than_the_cap_is_an_error() {
+        let args = PageArgs::forward(Some(101), None);
+        assert!(args.window(100, "x").is_err());
+        let args = PageArgs::forward(None, None);
+        assert_eq!(args.window(100, "x").map(|w| w.limit).ok(), Some(20));
+    }
+}

@@ -1,0 +1,190 @@
+//! Users and roles: `me`, and user administration (administrators only).
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use entity::{enums, user};
+
+use super::{
+    context::ContextExt,
+    guards::RoleGuard,
+    node::{self, Kind},
+};
+use crate::{
+    db,
+    error::{AppError, AppResult},
+};
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "enums::Role")]
+pub enum Role {
+    /// Everything, including users and settings.
+    Admin,
+    /// Key account manager: manages a portfolio of clients.
+    Manager,
+    /// Reads the portfolio for analysis and reporting (BI tools).
+    Analyst,
+    /// Another system that writes interaction records.
+    Integrator,
+}
+
+/// A person or system using kaim.
+#[derive(Debug, Clone)]
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    /// The user's global id.
+    pub async fn id(&self) -> ID {
+        node::encode(Kind::User, self.0.id)
+    }
+
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// E-mail address, if known.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    /// What the user may do.
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+}
+
+/// A new user.
+#[derive(Debug, InputObject)]
+pub struct CreateUserInput {
+    /// Display name.
+    pub name: String,
+    /// E-mail address; unique when given.
+    pub email: Option<String>,
+    /// What the user may do.
+    pub role: Role,
+}
+
+/// Changes to a user; absent fields stay as they are.
+#[derive(Debug, InputObject)]
+pub struct UpdateUserInput {
+    /// Display name.
+    pub name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// What the user may do.
+    pub role: Option<Role>,
+}
+
+/// A trimmed, non-empty name.
+///
+/// # Errors
+/// `BAD_USER_INPUT` naming `field` when blank or over 200 characters.
+pub fn parse_name(field: &str, value: &str) -> AppResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(AppError::bad_input(field, format!("`{field}` cannot be blank")));
+    }
+    if trimmed.chars().count() > 200 {
+        return Err(AppError::bad_input(
+            field,
+            format!("`{field}` has at most 200 characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A plausible e-mail address, trimmed: one `@` with text on both sides and no spaces.
+///
+/// # Errors
+/// `BAD_USER_INPUT` naming `field`.
+pub fn parse_email(field: &str, value: &str) -> AppResult<String> {
+    let trimmed = value.trim();
+    let valid = trimmed.len() <= 254
+        && !trimmed.contains(char::is_whitespace)
+        && trimmed
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
+    if valid {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("`{field}` is not an e-mail address"),
+        ))
+    }
+}
+
+/// Queries about users.
+#[derive(Debug, Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The user the request's token belongs to.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        let principal = ctx.principal()?;
+        let user = ctx
+            .loaders()
+            .user(principal.user_id)
+            .await?
+            .ok_or_else(|| AppError::Unauthenticated("the token's user no longer exists".into()))?;
+        Ok(User(user))
+    }
+
+    /// Every user, by name (administrators only).
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
+        Ok(db::users::list(ctx.db()).await?.into_iter().map(User).collect())
+    }
+}
+
+/// User administration.
+#[derive(Debug, Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Creates a user (administrators only).
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> async_graphql::Result<User> {
+        let new = db::users::NewUser {
+            name: parse_name("input.name", &input.name)?,
+            email: input
+                .email
+                .as_deref()
+                .map(|e| parse_email("input.email", e))
+                .transpose()?,
+            role: input.role.into(),
+        };
+        Ok(User(db::users::insert(ctx.db(), new).await?))
+    }
+
+    /// Changes a user's name, e-mail or role (administrators only).
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateUserInput,
+    ) -> async_graphql::Result<User> {
+        let id = node::decode(&id, Kind::User, "id")?;
+        let name = input
+            .name
+            .as_deref()
+            .map(|n| parse_name("input.name", n))
+            .transpose()?;
+        let email = input
+            .email
+            .as_deref()
+            .map(|e| parse_email("input.email", e).map(Some))
+            .transpose()?;
+        let user =
+            db::users::update(ctx.db(), id, name, email, input.role.map(Into::into)).await?;
+        Ok(User(user))
+    }
+}

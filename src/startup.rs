@@ -1,0 +1,175 @@
+//! `Application`: opens the database, builds the schema and binds the HTTP server.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_web::{App, HttpServer, dev::Server, web};
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
+use tracing_actix_web::TracingLogger;
+
+use crate::{
+    auth::{self, TokenService},
+    config::{JwtAlgorithm, Settings},
+    db,
+    graphql::{self, AppState},
+    http,
+};
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+/// What start-up produced besides the server: a generated secret is announced once.
+#[derive(Debug)]
+pub struct FirstStart {
+    /// A token for the first administrator, minted because the secret was generated just now.
+    pub admin_token: String,
+}
+
+impl Application {
+    /// Connects to the configured database and builds the application.
+    ///
+    /// # Errors
+    /// When the database, the keys or the listener cannot be set up.
+    pub async fn build(settings: Settings) -> anyhow::Result<(Self, Option<FirstStart>)> {
+        let db = connect(&settings).await?;
+        Self::build_with_db(settings, db).await
+    }
+
+    /// Builds the application over an open connection (tests pass one that counts statements).
+    ///
+    /// # Errors
+    /// When migrations, the keys or the listener fail.
+    pub async fn build_with_db(
+        settings: Settings,
+        db: DatabaseConnection,
+    ) -> anyhow::Result<(Self, Option<FirstStart>)> {
+        if settings.migrate_on_start {
+            db::migrate(&db).await.context("applying migrations")?;
+        }
+        let (tokens, generated) = token_service(&settings)?;
+        let first_start = if generated {
+            Some(FirstStart {
+                admin_token: first_admin_token(&db, &tokens).await?,
+            })
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(settings.listen)
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            db,
+            api: Arc::new(settings.api.clone()),
+        };
+        let schema = graphql::build(state.clone());
+        let body_limit = settings.api.body_limit;
+        let graphiql = settings.api.graphiql;
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(web::Data::new(schema.clone()))
+                .app_data(web::Data::new(state.clone()))
+                .app_data(web::Data::new(tokens.clone()))
+                .configure(|cfg| http::routes(cfg, graphiql))
+        })
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok((Self { port, server }, first_start))
+    }
+
+    /// The port actually bound (settings may ask for port 0).
+    #[must_use]
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is stopped.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Opens the configured database, creating the data dir for the embedded default.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    if settings.database_url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    }
+    let url = settings.database_url();
+    let db = tokio::time::timeout(
+        Duration::from_secs(30),
+        db::connect(&url, settings.database_max_connections),
+    )
+    .await
+    .context("timed out connecting to the database")?
+    .context("connecting to the database")?;
+    Ok(db)
+}
+
+/// The token service for `settings`, and whether its secret was generated just now.
+///
+/// # Errors
+/// When the secret or public key cannot be read or written.
+pub fn token_service(settings: &Settings) -> anyhow::Result<(TokenService, bool)> {
+    let (secret, generated): (Option<SecretString>, bool) = match settings.jwt.algorithm {
+        JwtAlgorithm::Hs256 => {
+            let (secret, generated) =
+                auth::resolve_secret(settings.jwt.secret.as_ref(), &settings.data_dir)
+                    .context("resolving the JWT secret")?;
+            (Some(secret), generated)
+        }
+        JwtAlgorithm::Rs256 | JwtAlgorithm::Es256 => (None, false),
+    };
+    let tokens = TokenService::new(&settings.jwt, secret.as_ref()).context("loading JWT keys")?;
+    Ok((tokens, generated))
+}
+
+/// A token for the oldest administrator, creating one when there is none.
+async fn first_admin_token(db: &DatabaseConnection, tokens: &TokenService) -> anyhow::Result<String> {
+    let admin = match db::users::first_admin(db).await.map_err(app_error)? {
+        Some(admin) => admin,
+        None => {
+            db::users::insert(
+                db,
+                db::users::NewUser {
+                    name: "Administrator".into(),
+                    email: None,
+                    role: entity::enums::Role::Admin,
+                },
+            )
+            .await
+            .map_err(app_error)?
+        }
+    };
+    let token = tokens.mint(
+        auth::Principal {
+            user_id: admin.id,
+            role: admin.role,
+        },
+        Duration::from_secs(30 * 24 * 3600),
+    )?;
+    Ok(token)
+}
+
+/// Start-up reports request-layer errors through `anyhow`.
+pub fn app_error(err: crate::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!(err.into_error())
+}
