@@ -20,10 +20,7 @@ use super::{
 };
 use crate::{
     db::{self, clients as store},
-    domain::{
-        registry_id::RegistryIdValue,
-        text::fold_for_search,
-    },
+    domain::{registry_id::RegistryIdValue, text::fold_for_search},
     error::{AppError, AppResult},
 };
 
@@ -61,6 +58,7 @@ pub enum RegistryScheme {
 #[derive(Debug, Clone)]
 pub struct RegistryId(entity::registry_id::Model);
 
+/// A client's identifier in a public company registry.
 #[Object]
 impl RegistryId {
     /// The registry.
@@ -79,6 +77,7 @@ impl RegistryId {
 #[derive(Debug, Clone)]
 pub struct Client(pub client::Model);
 
+/// A client company: everything kaim knows about one account.
 #[Object]
 impl Client {
     /// The client's global id.
@@ -536,7 +535,10 @@ pub fn parse_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Opt
 
 fn parse_employees(field: &str, value: Option<i32>) -> AppResult<Option<i32>> {
     match value {
-        Some(n) if n < 0 => Err(AppError::bad_input(field, format!("`{field}` cannot be negative"))),
+        Some(n) if n < 0 => Err(AppError::bad_input(
+            field,
+            format!("`{field}` cannot be negative"),
+        )),
         other => Ok(other),
     }
 }
@@ -567,7 +569,11 @@ pub struct ClientQuery;
 #[Object]
 impl ClientQuery {
     /// One client by id, archived or not; null when it does not exist.
-    async fn client(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Client>> {
+    async fn client(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The client's global id.")] id: ID,
+    ) -> async_graphql::Result<Option<Client>> {
         let id = node::decode(&id, Kind::Client, "id")?;
         Ok(ctx.loaders().client(id).await?.map(Client))
     }
@@ -597,7 +603,10 @@ impl ClientQuery {
         let db = ctx.db();
         let now = db::now();
         let rows = store::list(db, &filter, &orders, &window, now).await?;
-        let revenue = if orders.iter().any(|o| o.sort == store::ClientSort::Revenue12m) {
+        let revenue = if orders
+            .iter()
+            .any(|o| o.sort == store::ClientSort::Revenue12m)
+        {
             let ids: Vec<_> = rows.iter().map(|c| c.id).collect();
             store::revenue_12m(db, &ids, now).await?
         } else {
@@ -630,7 +639,7 @@ impl ClientMutation {
     async fn create_client(
         &self,
         ctx: &Context<'_>,
-        input: CreateClientInput,
+        #[graphql(desc = "The new client.")] input: CreateClientInput,
     ) -> async_graphql::Result<Client> {
         let registry_ids = input
             .registry_ids
@@ -659,7 +668,9 @@ impl ClientMutation {
                 10_000,
             )?,
             website: parse_text("input.website", input.website.as_deref(), 500)?,
-            status: input.status.map_or(enums::ClientStatus::Prospect, Into::into),
+            status: input
+                .status
+                .map_or(enums::ClientStatus::Prospect, Into::into),
             manager_id: node::decode_opt(input.manager_id.as_ref(), Kind::User, "input.managerId")?,
         };
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
@@ -676,9 +687,9 @@ impl ClientMutation {
     async fn update_client(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The client's global id.")] id: ID,
         #[graphql(desc = "The version the change was made against.")] version: i32,
-        input: UpdateClientInput,
+        #[graphql(desc = "The changes; absent fields stay as they are.")] input: UpdateClientInput,
     ) -> async_graphql::Result<Client> {
         let id = node::decode(&id, Kind::Client, "id")?;
         let changes = store::ClientChanges {
@@ -693,11 +704,15 @@ impl ClientMutation {
             industry_code: maybe(input.industry_code, |v| {
                 parse_text("input.industryCode", v.as_deref(), 32)
             })?,
-            industry: maybe(input.industry, |v| parse_text("input.industry", v.as_deref(), 200))?,
+            industry: maybe(input.industry, |v| {
+                parse_text("input.industry", v.as_deref(), 200)
+            })?,
             country: maybe(input.country, |v| {
                 v.map(|c| parse_country("input.country", &c)).transpose()
             })?,
-            region: maybe(input.region, |v| parse_text("input.region", v.as_deref(), 200))?,
+            region: maybe(input.region, |v| {
+                parse_text("input.region", v.as_deref(), 200)
+            })?,
             employees: maybe(input.employees, |v| parse_employees("input.employees", v))?,
             revenue_band: maybe(input.revenue_band, |v| {
                 parse_text("input.revenueBand", v.as_deref(), 64)
@@ -709,7 +724,9 @@ impl ClientMutation {
             strategic_plans: maybe(input.strategic_plans, |v| {
                 parse_text("input.strategicPlans", v.as_deref(), 10_000)
             })?,
-            website: maybe(input.website, |v| parse_text("input.website", v.as_deref(), 500))?,
+            website: maybe(input.website, |v| {
+                parse_text("input.website", v.as_deref(), 500)
+            })?,
             status: input.status.map(Into::into),
         };
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
@@ -723,7 +740,7 @@ impl ClientMutation {
     async fn archive_client(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The client's global id.")] id: ID,
         #[graphql(desc = "The version the change was made against.")] version: i32,
     ) -> async_graphql::Result<Client> {
         set_archived(ctx, &id, version, true).await
@@ -734,7 +751,7 @@ impl ClientMutation {
     async fn restore_client(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The client's global id.")] id: ID,
         #[graphql(desc = "The version the change was made against.")] version: i32,
     ) -> async_graphql::Result<Client> {
         set_archived(ctx, &id, version, false).await
@@ -745,8 +762,10 @@ impl ClientMutation {
     async fn assign_manager(
         &self,
         ctx: &Context<'_>,
-        client_id: ID,
-        manager_id: Option<ID>,
+        #[graphql(desc = "The client's global id.")] client_id: ID,
+        #[graphql(desc = "The manager's user id; null removes the manager.")] manager_id: Option<
+            ID,
+        >,
         #[graphql(desc = "The version the change was made against.")] version: i32,
     ) -> async_graphql::Result<Client> {
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
@@ -768,8 +787,8 @@ impl ClientMutation {
     async fn add_registry_id(
         &self,
         ctx: &Context<'_>,
-        client_id: ID,
-        input: RegistryIdInput,
+        #[graphql(desc = "The client's global id.")] client_id: ID,
+        #[graphql(desc = "The identifier to add.")] input: RegistryIdInput,
     ) -> async_graphql::Result<Client> {
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
         let value = input.parse("input")?;
@@ -809,7 +828,9 @@ pub async fn ensure_user<C: sea_orm::ConnectionTrait>(
     if db::users::find(db, id).await?.is_some() {
         Ok(())
     } else {
-        Err(AppError::bad_input(field, format!("`{field}` names no user")))
+        Err(AppError::bad_input(
+            field,
+            format!("`{field}` names no user"),
+        ))
     }
 }
-

@@ -12,6 +12,7 @@ pub mod needs;
 pub mod node;
 pub mod pagination;
 pub mod plans;
+pub mod scalars;
 pub mod schema;
 pub mod users;
 

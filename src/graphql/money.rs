@@ -1,7 +1,8 @@
 //! Money in the API: an exact `Decimal` amount with its ISO 4217 currency.
 
 use async_graphql::SimpleObject;
-use rust_decimal::Decimal;
+
+use super::scalars::Decimal;
 
 use crate::{
     domain::money::{self, MoneyError},
@@ -22,7 +23,7 @@ impl Money {
     #[must_use]
     pub fn from_e4(e4: i64, currency: String) -> Self {
         Self {
-            amount: money::from_e4(e4),
+            amount: Decimal(money::from_e4(e4)),
             currency,
         }
     }
@@ -31,7 +32,7 @@ impl Money {
 /// A stored amount as an API decimal.
 #[must_use]
 pub fn decimal(e4: Option<i64>) -> Option<Decimal> {
-    e4.map(money::from_e4)
+    e4.map(|v| Decimal(money::from_e4(v)))
 }
 
 /// Validates an optional amount and currency given in `prefix.amount` and `prefix.currency`:
@@ -56,7 +57,7 @@ pub fn parse_amount(
     let amount_field = format!("{prefix}{amount_field}");
     let amount = amount
         .map(|value| {
-            money::to_e4(value).map_err(|err: MoneyError| {
+            money::to_e4(value.0).map_err(|err: MoneyError| {
                 AppError::bad_input(amount_field.clone(), err.to_string())
             })
         })

@@ -6,7 +6,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use uuid::Uuid;
 
 use super::{
-    checks::FinancialCheck, clients::Client, context::ContextExt, contacts::Contact,
+    checks::FinancialCheck, clients::Client, contacts::Contact, context::ContextExt,
     interactions::Interaction, needs::Need, plans::AccountPlan, users::User,
 };
 use crate::error::{AppError, AppResult};
@@ -69,7 +69,11 @@ pub fn decode(id: &ID, kind: Kind, field: &str) -> AppResult<Uuid> {
         Some((found, uuid)) if found == kind => Ok(uuid),
         Some((found, _)) => Err(AppError::bad_input(
             field,
-            format!("`{field}` must be the id of a {}, not of a {}", kind.name(), found.name()),
+            format!(
+                "`{field}` must be the id of a {}, not of a {}",
+                kind.name(),
+                found.name()
+            ),
         )),
         None => Err(AppError::bad_input(
             field,
@@ -88,7 +92,11 @@ pub fn decode_opt(id: Option<&ID>, kind: Kind, field: &str) -> AppResult<Option<
 
 /// An object with a global id.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID", desc = "The object's global id: opaque and stable."))]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "The object's global id: opaque and stable."
+))]
 pub enum Node {
     Client(Client),
     Contact(Contact),
@@ -106,14 +114,21 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Any object by its global id; null when it does not exist.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Any global id.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
         let Some((kind, uuid)) = decode_any(&id) else {
             return Err(AppError::bad_input("id", "`id` is not a valid id").into());
         };
         let loaders = ctx.loaders();
         Ok(match kind {
             Kind::Client => loaders.client(uuid).await?.map(|m| Node::Client(Client(m))),
-            Kind::Contact => loaders.contact(uuid).await?.map(|m| Node::Contact(Contact(m))),
+            Kind::Contact => loaders
+                .contact(uuid)
+                .await?
+                .map(|m| Node::Contact(Contact(m))),
             Kind::User => loaders.user(uuid).await?.map(|m| Node::User(User(m))),
             Kind::Interaction => loaders
                 .interaction(uuid)

@@ -3,16 +3,13 @@
 
 use std::future::Future;
 
-use async_graphql::{
-    Object, OutputType,
-    connection::{Connection, Edge},
-};
+use async_graphql::{Object, OutputType, SimpleObject};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::DateTime;
 use futures::{
     FutureExt,
     future::{BoxFuture, Shared},
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::DateTime;
 use sea_orm::sea_query::Value;
 use serde_json::json;
 use uuid::Uuid;
@@ -25,8 +22,8 @@ use crate::{
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 
-/// `totalCount`, the extra field every connection carries. The count runs only when the field
-/// is asked for: a lazy future, shared in case the field is selected twice.
+/// The count behind `totalCount`. It runs only when the field is asked for: a lazy future,
+/// shared in case the field is selected twice.
 #[derive(Clone)]
 pub struct ConnectionFields {
     total: Shared<BoxFuture<'static, async_graphql::Result<i64>>>,
@@ -50,16 +47,98 @@ impl ConnectionFields {
     }
 }
 
-#[Object]
-impl ConnectionFields {
-    /// How many items match, over all pages.
-    async fn total_count(&self) -> async_graphql::Result<i64> {
-        self.total.clone().await
+/// Where a page sits in its list.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct PageInfo {
+    /// Whether items come before this page (walk back with `last`/`before`).
+    pub has_previous_page: bool,
+    /// Whether items follow this page (continue with `first`/`after`).
+    pub has_next_page: bool,
+    /// The cursor of the first item of the page.
+    pub start_cursor: Option<String>,
+    /// The cursor of the last item of the page.
+    pub end_cursor: Option<String>,
+}
+
+/// One item of a page and its cursor.
+#[derive(Debug, Clone)]
+pub struct Edge<T> {
+    cursor: String,
+    node: T,
+}
+
+/// An item of a page, with the cursor to continue from it.
+#[Object(
+    concrete(name = "ClientEdge", params(super::clients::Client)),
+    concrete(name = "ContactEdge", params(super::contacts::Contact)),
+    concrete(name = "InteractionEdge", params(super::interactions::Interaction)),
+    concrete(name = "FinancialCheckEdge", params(super::checks::FinancialCheck))
+)]
+impl<T: OutputType> Edge<T> {
+    /// Opaque cursor of this item.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The item.
+    async fn node(&self) -> &T {
+        &self.node
     }
 }
 
-/// A connection whose cursors are opaque strings.
-pub type Page<T> = Connection<String, T, ConnectionFields>;
+/// A page of a list (a Relay connection): `first`/`after` and `last`/`before` page through it
+/// with opaque cursors.
+#[derive(Debug)]
+pub struct Page<T> {
+    edges: Vec<Edge<T>>,
+    has_previous_page: bool,
+    has_next_page: bool,
+    fields: ConnectionFields,
+}
+
+/// A page of a list (a Relay connection): page with `first`/`after` (and `last`/`before` where
+/// offered) and opaque cursors.
+#[Object(
+    concrete(name = "ClientConnection", params(super::clients::Client)),
+    concrete(name = "ContactConnection", params(super::contacts::Contact)),
+    concrete(
+        name = "InteractionConnection",
+        params(super::interactions::Interaction)
+    ),
+    concrete(
+        name = "FinancialCheckConnection",
+        params(super::checks::FinancialCheck)
+    )
+)]
+impl<T: OutputType> Page<T>
+where
+    Edge<T>: OutputType,
+{
+    /// The items with their cursors.
+    async fn edges(&self) -> &[Edge<T>] {
+        &self.edges
+    }
+
+    /// The items.
+    async fn nodes(&self) -> Vec<&T> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+
+    /// Where this page sits in the list.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
+            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
+        }
+    }
+
+    /// How many items match, over all pages.
+    async fn total_count(&self) -> async_graphql::Result<i64> {
+        self.fields.total.clone().await
+    }
+}
 
 /// The pagination arguments of a connection field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -110,7 +189,10 @@ impl PageArgs {
         let limit = match count {
             None => DEFAULT_PAGE_SIZE.min(max),
             Some(n) if n < 0 => {
-                return Err(AppError::bad_input(name, format!("`{name}` cannot be negative")));
+                return Err(AppError::bad_input(
+                    name,
+                    format!("`{name}` cannot be negative"),
+                ));
             }
             Some(n) if n.unsigned_abs() > max => {
                 return Err(AppError::bad_input(
@@ -213,12 +295,19 @@ where
     } else {
         (has_cursor, has_more)
     };
-    let mut page = Connection::with_additional_fields(has_previous, has_next, total_count);
-    page.edges.extend(rows.into_iter().map(|row| {
-        let cursor = encode_cursor(signature, &cursor_of(&row));
-        Edge::new(cursor, node_of(row))
-    }));
-    page
+    let edges = rows
+        .into_iter()
+        .map(|row| Edge {
+            cursor: encode_cursor(signature, &cursor_of(&row)),
+            node: node_of(row),
+        })
+        .collect();
+    Page {
+        edges,
+        has_previous_page: has_previous,
+        has_next_page: has_next,
+        fields: total_count,
+    }
 }
 
 #[cfg(test)]

@@ -4,18 +4,25 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use super::{
     clients::{ClientMutation, ClientQuery},
+    contacts::ContactMutation,
     context::AppState,
+    interactions::{InteractionMutation, InteractionQuery},
     node::NodeQuery,
     users::{UserMutation, UserQuery},
 };
 
 /// The root query.
-#[derive(MergedObject, Default)]
-pub struct Query(NodeQuery, ClientQuery, UserQuery);
+#[derive(MergedObject, Default, Debug)]
+pub struct Query(NodeQuery, ClientQuery, UserQuery, InteractionQuery);
 
 /// The root mutation.
-#[derive(MergedObject, Default)]
-pub struct Mutation(ClientMutation, UserMutation);
+#[derive(MergedObject, Default, Debug)]
+pub struct Mutation(
+    ClientMutation,
+    UserMutation,
+    InteractionMutation,
+    ContactMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

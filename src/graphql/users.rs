@@ -31,6 +31,7 @@ pub enum Role {
 #[derive(Debug, Clone)]
 pub struct User(pub user::Model);
 
+/// A person or system using kaim.
 #[Object]
 impl User {
     /// The user's global id.
@@ -83,7 +84,10 @@ pub struct UpdateUserInput {
 pub fn parse_name(field: &str, value: &str) -> AppResult<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(AppError::bad_input(field, format!("`{field}` cannot be blank")));
+        return Err(AppError::bad_input(
+            field,
+            format!("`{field}` cannot be blank"),
+        ));
     }
     if trimmed.chars().count() > 200 {
         return Err(AppError::bad_input(
@@ -102,9 +106,9 @@ pub fn parse_email(field: &str, value: &str) -> AppResult<String> {
     let trimmed = value.trim();
     let valid = trimmed.len() <= 254
         && !trimmed.contains(char::is_whitespace)
-        && trimmed
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
+        && trimmed.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        });
     if valid {
         Ok(trimmed.to_owned())
     } else {
@@ -135,7 +139,11 @@ impl UserQuery {
     /// Every user, by name (administrators only).
     #[graphql(guard = "RoleGuard::admin()")]
     async fn users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
-        Ok(db::users::list(ctx.db()).await?.into_iter().map(User).collect())
+        Ok(db::users::list(ctx.db())
+            .await?
+            .into_iter()
+            .map(User)
+            .collect())
     }
 }
 
@@ -150,7 +158,7 @@ impl UserMutation {
     async fn create_user(
         &self,
         ctx: &Context<'_>,
-        input: CreateUserInput,
+        #[graphql(desc = "The new user.")] input: CreateUserInput,
     ) -> async_graphql::Result<User> {
         let new = db::users::NewUser {
             name: parse_name("input.name", &input.name)?,
@@ -169,8 +177,8 @@ impl UserMutation {
     async fn update_user(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateUserInput,
+        #[graphql(desc = "The user's global id.")] id: ID,
+        #[graphql(desc = "The changes; absent fields stay as they are.")] input: UpdateUserInput,
     ) -> async_graphql::Result<User> {
         let id = node::decode(&id, Kind::User, "id")?;
         let name = input
@@ -183,8 +191,7 @@ impl UserMutation {
             .as_deref()
             .map(|e| parse_email("input.email", e).map(Some))
             .transpose()?;
-        let user =
-            db::users::update(ctx.db(), id, name, email, input.role.map(Into::into)).await?;
+        let user = db::users::update(ctx.db(), id, name, email, input.role.map(Into::into)).await?;
         Ok(User(user))
     }
 }

@@ -1,0 +1,228 @@
+//! The test harness: the real server on port 0 over a fresh database (an SQLite file, or a new
+//! PostgreSQL database when `KAIM_TEST_POSTGRES_URL` is set), driven over HTTP.
+
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use entity::enums::Role;
+use kaim::{
+    auth::Principal,
+    config::{ApiSettings, JwtAlgorithm, JwtSettings, LogFormat, Settings},
+    db,
+    startup::{self, Application},
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+/// The HS256 secret every test app signs with.
+pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    /// Statements the server has run since the last [`TestApp::reset_statements`].
+    pub statements: Arc<AtomicUsize>,
+    pub settings: Settings,
+    /// A token of an ADMIN user.
+    pub admin_token: String,
+    pub admin_id: Uuid,
+    _data_dir: TempDir,
+}
+
+/// Settings for a test app: port 0, a temporary data dir, a fixed secret.
+pub fn test_settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir,
+        database_url,
+        database_max_connections: 8,
+        migrate_on_start: true,
+        jwt: JwtSettings {
+            secret: Some(SecretString::from(SECRET.to_owned())),
+            algorithm: JwtAlgorithm::Hs256,
+            public_key: None,
+            issuer: "kaim".into(),
+            audience: "kaim".into(),
+            leeway_seconds: 5,
+        },
+        api: ApiSettings {
+            graphiql: true,
+            max_page_size: 100,
+            import_max_rows: 1000,
+            body_limit: 4 * 1024 * 1024,
+        },
+        log_format: LogFormat::Text,
+    }
+}
+
+/// A fresh PostgreSQL database on the server of `KAIM_TEST_POSTGRES_URL`, or none.
+async fn fresh_postgres() -> Option<String> {
+    let base = std::env::var("KAIM_TEST_POSTGRES_URL").ok()?;
+    let admin = sea_orm::Database::connect(&base)
+        .await
+        .expect("connect to PostgreSQL");
+    let name = format!("kaim_test_{}", Uuid::now_v7().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
+    Some(format!("{prefix}/{name}"))
+}
+
+impl TestApp {
+    /// Starts the server with default test settings.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the server after `configure` has adjusted the settings.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        kaim::telemetry::init(LogFormat::Text);
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_postgres().await;
+        let mut settings = test_settings(data_dir.path().to_path_buf(), database_url);
+        configure(&mut settings);
+        let mut db = startup::connect(&settings).await.expect("connect");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&statements);
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let (app, _) = Application::build_with_db(settings.clone(), db.clone())
+            .await
+            .expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let admin = db::users::insert(
+            &db,
+            db::users::NewUser {
+                name: "Test Admin".into(),
+                email: Some("admin@example.com".into()),
+                role: Role::Admin,
+            },
+        )
+        .await
+        .map_err(|e| e.message())
+        .expect("admin user");
+        let (tokens, _) = startup::token_service(&settings).expect("tokens");
+        let admin_token = tokens
+            .mint(
+                Principal {
+                    user_id: admin.id,
+                    role: Role::Admin,
+                },
+                Duration::from_secs(3600),
+            )
+            .expect("mint");
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            db,
+            statements,
+            settings,
+            admin_token,
+            admin_id: admin.id,
+            _data_dir: data_dir,
+        }
+    }
+
+    /// Creates a user with `role` and returns a token for them and their global id.
+    pub async fn user_token(&self, role: Role, name: &str) -> (String, String) {
+        let user = db::users::insert(
+            &self.db,
+            db::users::NewUser {
+                name: name.into(),
+                email: None,
+                role,
+            },
+        )
+        .await
+        .map_err(|e| e.message())
+        .expect("user");
+        let (tokens, _) = startup::token_service(&self.settings).expect("tokens");
+        let token = tokens
+            .mint(
+                Principal {
+                    user_id: user.id,
+                    role,
+                },
+                Duration::from_secs(3600),
+            )
+            .expect("mint");
+        let id = kaim::graphql::node::encode(kaim::graphql::node::Kind::User, user.id).0;
+        (token, id)
+    }
+
+    /// POSTs a GraphQL request with `token` and returns the JSON body.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
+    /// POSTs a GraphQL request as the administrator.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.graphql_as(&self.admin_token, query, variables).await
+    }
+
+    /// POSTs as the administrator and returns `data`, failing the test on any error.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Creates a client from `input` and returns its id.
+    pub async fn create_client(&self, input: Value) -> String {
+        let data = self
+            .data(
+                "mutation($input: CreateClientInput!) { createClient(input: $input) { id } }",
+                json!({ "input": input }),
+            )
+            .await;
+        data["createClient"]["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Starts counting statements from zero.
+    pub fn reset_statements(&self) {
+        self.statements.store(0, Ordering::SeqCst);
+    }
+
+    /// Statements run since the last reset.
+    pub fn statement_count(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+}
+
+/// The `extensions.code` of the first error of a response.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body:#}"))
+}
+
+/// The `extensions.field` of the first error of a response.
+pub fn error_field(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error field in {body:#}"))
+}
