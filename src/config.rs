@@ -62,11 +62,19 @@ pub struct JwtSettings {
     pub issuer: String,
 
     /// Expected `aud` claim; tokens kaim mints carry it.
-    #[arg(long = "jwt-audience", env = "KAIM_JWT_AUDIENCE", default_value = "kaim")]
+    #[arg(
+        long = "jwt-audience",
+        env = "KAIM_JWT_AUDIENCE",
+        default_value = "kaim"
+    )]
     pub audience: String,
 
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
-    #[arg(long = "jwt-leeway", env = "KAIM_JWT_LEEWAY_SECONDS", default_value_t = 30)]
+    #[arg(
+        long = "jwt-leeway",
+        env = "KAIM_JWT_LEEWAY_SECONDS",
+        default_value_t = 30
+    )]
     pub leeway_seconds: u64,
 }
 

@@ -19,7 +19,10 @@ pub enum AppError {
     NotFound(&'static str),
     /// `field` is the path of the offending input field, such as `input.country` or
     /// `inputs[3].amount`.
-    BadInput { field: String, message: String },
+    BadInput {
+        field: String,
+        message: String,
+    },
     Conflict(String),
     UpstreamUnavailable(String),
     RateLimited(String),

@@ -1,16 +1,15 @@
 //! The only actix-web code: `/graphql` (POST and GET), GraphiQL, and health probes.
 
 use actix_web::{
-    HttpRequest, HttpResponse, web,
+    HttpRequest, HttpResponse,
     http::{
         StatusCode,
         header::{self, HeaderValue},
     },
+    web,
 };
 use async_graphql::{
-    ErrorExtensions as _, ServerError,
-    http::GraphiQLSource,
-    parser::types::OperationType,
+    ErrorExtensions as _, ServerError, http::GraphiQLSource, parser::types::OperationType,
 };
 use sea_orm::ConnectionTrait;
 
@@ -50,7 +49,10 @@ async fn graphql_post(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase());
-    if !matches!(media.as_deref(), Some("application/json" | GRAPHQL_RESPONSE_JSON)) {
+    if !matches!(
+        media.as_deref(),
+        Some("application/json" | GRAPHQL_RESPONSE_JSON)
+    ) {
         return request_error(
             &req,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -150,10 +152,9 @@ async fn execute(
                 "UNAUTHENTICATED",
                 &err.to_string(),
             );
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer"),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             return response;
         }
     };
@@ -161,7 +162,10 @@ async fn execute(
     let response = schema.execute(request.data(principal).data(loaders)).await;
     // GraphQL-over-HTTP: with the GraphQL media type, a request that never reached execution
     // (it did not parse or validate) is a 400; with plain JSON, every answer is a 200.
-    let status = if wants_graphql_media(req) && response.data == async_graphql::Value::Null && response.is_err() {
+    let status = if wants_graphql_media(req)
+        && response.data == async_graphql::Value::Null
+        && response.is_err()
+    {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -192,7 +196,11 @@ fn wants_graphql_media(req: &HttpRequest) -> bool {
         .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE_JSON))
 }
 
-fn json_response(req: &HttpRequest, status: StatusCode, body: &impl serde::Serialize) -> HttpResponse {
+fn json_response(
+    req: &HttpRequest,
+    status: StatusCode,
+    body: &impl serde::Serialize,
+) -> HttpResponse {
     let content_type = if wants_graphql_media(req) {
         GRAPHQL_RESPONSE_JSON
     } else {
@@ -235,7 +243,12 @@ async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
 async fn graphiql_page() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").title("kaim").finish())
+        .body(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("kaim")
+                .finish(),
+        )
 }
 
 async fn health() -> HttpResponse {

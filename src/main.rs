@@ -49,7 +49,8 @@ enum Command {
 }
 
 fn parse_role(text: &str) -> Result<entity::enums::Role, String> {
-    auth::parse_role(text).ok_or_else(|| format!("`{text}` is not ADMIN, MANAGER, ANALYST or INTEGRATOR"))
+    auth::parse_role(text)
+        .ok_or_else(|| format!("`{text}` is not ADMIN, MANAGER, ANALYST or INTEGRATOR"))
 }
 
 #[tokio::main]

@@ -24,7 +24,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -143,21 +145,22 @@ pub fn token_service(settings: &Settings) -> anyhow::Result<(TokenService, bool)
 }
 
 /// A token for the oldest administrator, creating one when there is none.
-async fn first_admin_token(db: &DatabaseConnection, tokens: &TokenService) -> anyhow::Result<String> {
+async fn first_admin_token(
+    db: &DatabaseConnection,
+    tokens: &TokenService,
+) -> anyhow::Result<String> {
     let admin = match db::users::first_admin(db).await.map_err(app_error)? {
         Some(admin) => admin,
-        None => {
-            db::users::insert(
-                db,
-                db::users::NewUser {
-                    name: "Administrator".into(),
-                    email: None,
-                    role: entity::enums::Role::Admin,
-                },
-            )
-            .await
-            .map_err(app_error)?
-        }
+        None => db::users::insert(
+            db,
+            db::users::NewUser {
+                name: "Administrator".into(),
+                email: None,
+                role: entity::enums::Role::Admin,
+            },
+        )
+        .await
+        .map_err(app_error)?,
     };
     let token = tokens.mint(
         auth::Principal {

@@ -12,7 +12,9 @@ pub fn init(format: LogFormat) {
     // A second initialisation (tests start many apps in one process) is harmless, so its error
     // is ignored.
     let _ = match format {
-        LogFormat::Text => registry.with(fmt::layer().with_writer(std::io::stderr)).try_init(),
+        LogFormat::Text => registry
+            .with(fmt::layer().with_writer(std::io::stderr))
+            .try_init(),
         LogFormat::Json => registry
             .with(fmt::layer().json().with_writer(std::io::stderr))
             .try_init(),

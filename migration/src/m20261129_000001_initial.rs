@@ -230,11 +230,16 @@ impl MigrationTrait for Migration {
                     .col(integer_null(FinancialChecks::LitigationCount))
                     .col(big_integer_null(FinancialChecks::LitigationAmountE4))
                     .col(integer_null(FinancialChecks::GovernmentContractsCount))
-                    .col(big_integer_null(FinancialChecks::GovernmentContractsAmountE4))
+                    .col(big_integer_null(
+                        FinancialChecks::GovernmentContractsAmountE4,
+                    ))
                     .col(json_null(FinancialChecks::RawPayload))
                     .col(uuid_null(FinancialChecks::RecordedBy))
                     .col(timestamp_with_time_zone(FinancialChecks::CreatedAt))
-                    .foreign_key(&mut cascade(FinancialChecks::Table, FinancialChecks::ClientId))
+                    .foreign_key(&mut cascade(
+                        FinancialChecks::Table,
+                        FinancialChecks::ClientId,
+                    ))
                     .to_owned(),
             )
             .await?;

@@ -4,13 +4,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    client, interaction,
+    client,
     enums::{ClientStatus, InteractionKind, RegistryScheme},
-    registry_id,
+    interaction, registry_id,
 };
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveEnum, ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr, Value},
 };
 use uuid::Uuid;
@@ -102,7 +104,10 @@ fn revenue_expr(since: DateTime<Utc>) -> SimpleExpr {
     let sum = Query::select()
         .expr(Func::coalesce([
             Func::cast_as(
-                Func::sum(Expr::col((interaction::Entity, interaction::Column::AmountE4))),
+                Func::sum(Expr::col((
+                    interaction::Entity,
+                    interaction::Column::AmountE4,
+                ))),
                 "BIGINT",
             )
             .into(),
@@ -158,9 +163,10 @@ fn filter_condition(filter: &ClientFilter) -> Condition {
     };
     if let Some(search) = &filter.search {
         let pattern = format!("%{}%", text::escape_like(search));
-        cond = cond.add(Expr::col(client::Column::SearchText).like(
-            sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'),
-        ));
+        cond = cond.add(
+            Expr::col(client::Column::SearchText)
+                .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+        );
     }
     if !filter.status.is_empty() {
         cond = cond.add(client::Column::Status.is_in(filter.status.iter().copied()));
@@ -237,7 +243,9 @@ pub fn sort_values(client: &client::Model, orders: &[ClientOrder], revenue: i64)
             ClientSort::CreatedAt => client.created_at.into(),
             ClientSort::UpdatedAt => client.updated_at.into(),
             ClientSort::Revenue12m => revenue.into(),
-            ClientSort::LastInteractionAt => client.last_interaction_at.unwrap_or_else(never).into(),
+            ClientSort::LastInteractionAt => {
+                client.last_interaction_at.unwrap_or_else(never).into()
+            }
         })
         .collect();
     values.push(client.id.into());
@@ -333,7 +341,10 @@ pub async fn insert_registry_id<C: ConnectionTrait>(
     .map_err(|err| {
         AppError::from_db_unique(
             err,
-            format!("registry id {} is already recorded for a client", id.as_str()),
+            format!(
+                "registry id {} is already recorded for a client",
+                id.as_str()
+            ),
         )
     })
 }
@@ -487,8 +498,11 @@ pub async fn revenue_12m<C: ConnectionTrait>(
         .column(interaction::Column::Currency)
         .column_as(
             SimpleExpr::from(Func::coalesce([
-                Func::cast_as(Func::sum(Expr::col(interaction::Column::AmountE4)), "BIGINT")
-                    .into(),
+                Func::cast_as(
+                    Func::sum(Expr::col(interaction::Column::AmountE4)),
+                    "BIGINT",
+                )
+                .into(),
                 Expr::val(0i64),
             ])),
             "total",

@@ -92,7 +92,9 @@ where
     C: ConnectionTrait,
 {
     const ROW_NUMBER: &str = "kaim_row_number";
-    let mut inner = select.filter(parent.is_in(parents.iter().copied())).into_query();
+    let mut inner = select
+        .filter(parent.is_in(parents.iter().copied()))
+        .into_query();
     if let Some(cursor) = &window.cursor {
         inner.cond_where(beyond(keys, cursor, window.backward));
     }
@@ -107,7 +109,14 @@ where
         .from_subquery(inner, "ranked")
         .and_where(Expr::col(ROW_NUMBER).lte(limit))
         .order_by(parent, Order::Asc)
-        .order_by(ROW_NUMBER, if window.backward { Order::Desc } else { Order::Asc })
+        .order_by(
+            ROW_NUMBER,
+            if window.backward {
+                Order::Desc
+            } else {
+                Order::Asc
+            },
+        )
         .to_owned();
     let statement = db.get_database_backend().build(&outer);
     E::find().from_raw_sql(statement).all(db).await
@@ -142,7 +151,10 @@ where
         .into_model::<ParentCount>()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|row| (row.parent, row.total)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.parent, row.total))
+        .collect())
 }
 
 /// A list nested under a parent object (a client's contacts, interactions, checks...): how to

@@ -169,13 +169,19 @@ mod tests {
 
     #[test]
     fn real_identifiers_are_accepted_in_canonical_form() {
-        assert_eq!(ok(RegistryScheme::Lei, "inr2ejn1eran0w5zp974"), "INR2EJN1ERAN0W5ZP974");
+        assert_eq!(
+            ok(RegistryScheme::Lei, "inr2ejn1eran0w5zp974"),
+            "INR2EJN1ERAN0W5ZP974"
+        );
         assert_eq!(ok(RegistryScheme::RuInn, "7707083893"), "7707083893");
         assert_eq!(ok(RegistryScheme::RuInn, "7704123450"), "7704123450");
         assert_eq!(ok(RegistryScheme::RuInn, "500100732259"), "500100732259");
         assert_eq!(ok(RegistryScheme::RuOgrn, "1027700132195"), "1027700132195");
         assert_eq!(ok(RegistryScheme::RuOgrn, "1177746123455"), "1177746123455");
-        assert_eq!(ok(RegistryScheme::RuOgrn, "304500116000157"), "304500116000157");
+        assert_eq!(
+            ok(RegistryScheme::RuOgrn, "304500116000157"),
+            "304500116000157"
+        );
         assert_eq!(ok(RegistryScheme::GbCompanyNumber, "445790"), "00445790");
         assert_eq!(ok(RegistryScheme::GbCompanyNumber, "sc123456"), "SC123456");
         assert_eq!(ok(RegistryScheme::UsCik, "320193"), "0000320193");
@@ -193,7 +199,10 @@ mod tests {
             (RegistryScheme::GbCompanyNumber, "ABCDEFGH"),
             (RegistryScheme::UsCik, "12345678901"),
         ] {
-            assert!(RegistryIdValue::parse(scheme, raw).is_err(), "{raw} accepted");
+            assert!(
+                RegistryIdValue::parse(scheme, raw).is_err(),
+                "{raw} accepted"
+            );
         }
     }
 

@@ -130,8 +130,20 @@ macro_rules! by_id {
 }
 
 by_id!(UserKey, user, user::Entity, user::Model, user::Column::Id);
-by_id!(ClientKey, client, client::Entity, client::Model, client::Column::Id);
-by_id!(ContactKey, contact, contact::Entity, contact::Model, contact::Column::Id);
+by_id!(
+    ClientKey,
+    client,
+    client::Entity,
+    client::Model,
+    client::Column::Id
+);
+by_id!(
+    ContactKey,
+    contact,
+    contact::Entity,
+    contact::Model,
+    contact::Column::Id
+);
 by_id!(
     InteractionKey,
     interaction,
@@ -173,7 +185,10 @@ impl Loader<RegistryIdsOf> for Db {
             .map_err(to_gql)?;
         let mut grouped: HashMap<RegistryIdsOf, Self::Value> = HashMap::new();
         for row in rows {
-            grouped.entry(RegistryIdsOf(row.client_id)).or_default().push(row);
+            grouped
+                .entry(RegistryIdsOf(row.client_id))
+                .or_default()
+                .push(row);
         }
         Ok(grouped)
     }
@@ -320,13 +335,13 @@ impl<L: PerParent> Loader<CountKey<L>> for Db {
     type Value = i64;
     type Error = async_graphql::Error;
 
-    async fn load(
-        &self,
-        keys: &[CountKey<L>],
-    ) -> Result<HashMap<CountKey<L>, i64>, Self::Error> {
+    async fn load(&self, keys: &[CountKey<L>]) -> Result<HashMap<CountKey<L>, i64>, Self::Error> {
         let mut groups: HashMap<L::Filter, Vec<Uuid>> = HashMap::new();
         for key in keys {
-            groups.entry(key.filter.clone()).or_default().push(key.parent);
+            groups
+                .entry(key.filter.clone())
+                .or_default()
+                .push(key.parent);
         }
         let mut counts = HashMap::new();
         for (filter, parents) in groups {
@@ -389,7 +404,6 @@ where
     ))
 }
 
-
 macro_rules! grouped {
     ($key:ident, $method:ident, $query:path, $model:ty, $parent:ident) => {
         #[doc = concat!("Loads every `", stringify!($model), "` of a parent.")]
@@ -417,14 +431,30 @@ macro_rules! grouped {
             /// # Errors
             /// On a database failure.
             pub async fn $method(&self, parent: Uuid) -> async_graphql::Result<Vec<$model>> {
-                Ok(self.loader.load_one($key(parent)).await?.unwrap_or_default())
+                Ok(self
+                    .loader
+                    .load_one($key(parent))
+                    .await?
+                    .unwrap_or_default())
             }
         }
     };
 }
 
-grouped!(NeedsOf, needs_of, db::needs::by_clients, need::Model, client_id);
-grouped!(PlansOf, plans_of, db::plans::by_clients, account_plan::Model, client_id);
+grouped!(
+    NeedsOf,
+    needs_of,
+    db::needs::by_clients,
+    need::Model,
+    client_id
+);
+grouped!(
+    PlansOf,
+    plans_of,
+    db::plans::by_clients,
+    account_plan::Model,
+    client_id
+);
 grouped!(
     ObjectivesOf,
     objectives_of,
