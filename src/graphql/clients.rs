@@ -274,6 +274,7 @@ impl Client {
     }
 
     /// Order revenue of the trailing twelve months, per currency.
+    #[graphql(name = "revenue12m")]
     async fn revenue12m(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Money>> {
         let rows = ctx
             .loaders()

@@ -33,6 +33,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// Statements the server has run since the last [`TestApp::reset_statements`].
     pub statements: Arc<AtomicUsize>,
+    /// Their SQL, for failure messages.
+    pub statement_log: Arc<std::sync::Mutex<Vec<String>>>,
     pub settings: Settings,
     /// A token of an ADMIN user.
     pub admin_token: String,
@@ -89,7 +91,10 @@ impl TestApp {
 
     /// Starts the server after `configure` has adjusted the settings.
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
-        kaim::telemetry::init(LogFormat::Text);
+        // Logs only when asked for (`TEST_LOG=1`), as libtest does not capture them.
+        if std::env::var_os("TEST_LOG").is_some() {
+            kaim::telemetry::init(LogFormat::Text);
+        }
         let data_dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_postgres().await;
         let mut settings = test_settings(data_dir.path().to_path_buf(), database_url);
@@ -97,8 +102,13 @@ impl TestApp {
         let mut db = startup::connect(&settings).await.expect("connect");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&statements);
-        db.set_metric_callback(move |_| {
+        let statement_log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = Arc::clone(&statement_log);
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut log) = log.lock() {
+                log.push(info.statement.sql.chars().take(160).collect());
+            }
         });
         let (app, _) = Application::build_with_db(settings.clone(), db.clone())
             .await
@@ -131,6 +141,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             db,
             statements,
+            statement_log,
             settings,
             admin_token,
             admin_id: admin.id,
@@ -205,11 +216,19 @@ impl TestApp {
     /// Starts counting statements from zero.
     pub fn reset_statements(&self) {
         self.statements.store(0, Ordering::SeqCst);
+        if let Ok(mut log) = self.statement_log.lock() {
+            log.clear();
+        }
     }
 
     /// Statements run since the last reset.
     pub fn statement_count(&self) -> usize {
         self.statements.load(Ordering::SeqCst)
+    }
+
+    /// The SQL of the statements run since the last reset.
+    pub fn statements_run(&self) -> Vec<String> {
+        self.statement_log.lock().map(|log| log.clone()).unwrap_or_default()
     }
 }
 

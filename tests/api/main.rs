@@ -3,6 +3,8 @@
 mod helpers;
 
 mod clients;
+mod contacts;
 mod http;
+mod statements;
 mod interactions;
 mod schema;

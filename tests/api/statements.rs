@@ -1,0 +1,215 @@
+//! A page of clients with everything a front end shows costs a fixed number of statements,
+//! whatever the page size.
+
+use chrono::{Duration, Utc};
+use entity::{
+    account_plan, contact, enums, financial_check, interaction, need, plan_action, plan_objective,
+};
+use kaim::db;
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::TestApp;
+
+const PORTFOLIO_VIEW: &str = "query($first: Int!) {
+  clients(first: $first, orderBy: [{ field: NAME, direction: ASC }]) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id name status country
+      registryIds { scheme value }
+      manager { name }
+      contacts(first: 10) { totalCount nodes { fullName decisionRole reportsTo { fullName } } }
+      interactions(first: 5) { nodes { kind occurredAt amount currency contact { fullName } } }
+      latestFinancialCheck { revenue currency fiscalYear }
+      needs { description priority }
+      currentPlan { title objectives { description } actions { description owner { name } } }
+      revenue12m { amount currency }
+    }
+  }
+}";
+
+/// The page, its total, and one batched statement per relation of the view (with room for a
+/// relation reached from two parents to batch twice).
+const MAX_STATEMENTS: usize = 18;
+
+async fn seed_portfolio(app: &TestApp, clients: usize) {
+    let now = Utc::now();
+    for i in 0..clients {
+        let client = db::clients::insert(
+            &app.db,
+            db::clients::NewClient {
+                name: format!("Client {i:03}"),
+                legal_name: None,
+                industry_code: None,
+                industry: None,
+                country: Some("GB".into()),
+                region: None,
+                employees: None,
+                revenue_band: None,
+                markets: vec![],
+                strategic_plans: None,
+                website: None,
+                status: enums::ClientStatus::Active,
+                manager_id: Some(app.admin_id),
+            },
+            &[],
+        )
+        .await
+        .map_err(|e| e.message())
+        .unwrap();
+        let boss = Uuid::now_v7();
+        let contacts = [(boss, "Boss", None), (Uuid::now_v7(), "Buyer", Some(boss))].map(
+            |(id, name, reports_to)| contact::ActiveModel {
+                id: Set(id),
+                client_id: Set(client.id),
+                full_name: Set(format!("{name} {i}")),
+                position: Set(None),
+                department: Set(None),
+                email: Set(None),
+                phone: Set(None),
+                preferred_channel: Set(None),
+                decision_role: Set(Some(enums::DecisionRole::DecisionMaker)),
+                influence: Set(Some(3)),
+                attitude: Set(None),
+                reports_to_id: Set(reports_to),
+                notes: Set(None),
+                consent_at: Set(Some(db::now())),
+                created_at: Set(db::now()),
+                updated_at: Set(db::now()),
+            },
+        );
+        contact::Entity::insert_many(contacts).exec(&app.db).await.unwrap();
+        let interactions = (0..7).map(|n| interaction::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            client_id: Set(client.id),
+            contact_id: Set(Some(boss)),
+            kind: Set(enums::InteractionKind::Order),
+            occurred_at: Set(now - Duration::days(n * 30)),
+            subject: Set(None),
+            summary: Set(None),
+            amount_e4: Set(Some(1_000_000)),
+            currency: Set(Some("GBP".into())),
+            outcome: Set(None),
+            source: Set(None),
+            external_id: Set(None),
+            recorded_by: Set(None),
+            created_at: Set(db::now()),
+        });
+        interaction::Entity::insert_many(interactions).exec(&app.db).await.unwrap();
+        let checks = (0..2).map(|n| financial_check::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            client_id: Set(client.id),
+            source: Set("manual".into()),
+            checked_at: Set(now - Duration::days(n * 365)),
+            fiscal_year: Set(Some(2025 - i32::try_from(n).unwrap())),
+            currency: Set(Some("GBP".into())),
+            revenue_e4: Set(Some(5_000_000_000)),
+            net_income_e4: Set(None),
+            assets_e4: Set(None),
+            equity_e4: Set(None),
+            debt_e4: Set(None),
+            employees: Set(None),
+            registry_status: Set(None),
+            litigation_count: Set(None),
+            litigation_amount_e4: Set(None),
+            government_contracts_count: Set(None),
+            government_contracts_amount_e4: Set(None),
+            raw_payload: Set(None),
+            recorded_by: Set(None),
+            created_at: Set(db::now()),
+        });
+        financial_check::Entity::insert_many(checks).exec(&app.db).await.unwrap();
+        need::Entity::insert(need::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            client_id: Set(client.id),
+            kind: Set(enums::NeedKind::Current),
+            spin_stage: Set(None),
+            description: Set("Faster delivery".into()),
+            priority: Set(1),
+            status: Set(enums::NeedStatus::Open),
+            created_at: Set(db::now()),
+            updated_at: Set(db::now()),
+        })
+        .exec(&app.db)
+        .await
+        .unwrap();
+        let plan = Uuid::now_v7();
+        account_plan::Entity::insert(account_plan::ActiveModel {
+            id: Set(plan),
+            client_id: Set(client.id),
+            title: Set("Grow".into()),
+            period_start: Set(None),
+            period_end: Set(None),
+            status: Set(enums::PlanStatus::Active),
+            created_at: Set(db::now()),
+            updated_at: Set(db::now()),
+        })
+        .exec(&app.db)
+        .await
+        .unwrap();
+        plan_objective::Entity::insert(plan_objective::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            plan_id: Set(plan),
+            description: Set("Double volume".into()),
+            measure: Set(None),
+            due_on: Set(None),
+            status: Set(enums::TaskStatus::Planned),
+            position: Set(0),
+        })
+        .exec(&app.db)
+        .await
+        .unwrap();
+        plan_action::Entity::insert(plan_action::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            plan_id: Set(plan),
+            objective_id: Set(None),
+            description: Set("Quarterly review".into()),
+            owner_id: Set(Some(app.admin_id)),
+            due_on: Set(None),
+            status: Set(enums::TaskStatus::Planned),
+            position: Set(0),
+        })
+        .exec(&app.db)
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_page_of_clients_with_everything_costs_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    seed_portfolio(&app, 60).await;
+
+    let mut counts = Vec::new();
+    for first in [5, 50] {
+        app.reset_statements();
+        let data = app.data(PORTFOLIO_VIEW, json!({ "first": first })).await;
+        let count = app.statement_count();
+        // One statement per list or relation and level: the page, its count, and one batch per
+        // relation below it. A relation reached from two places (a contact's `reportsTo` and an
+        // interaction's `contact`) may batch once or twice depending on timing, never per row.
+        assert!(
+            count <= MAX_STATEMENTS,
+            "a page of {first} took {count} statements: {:#?}",
+            app.statements_run()
+        );
+        counts.push(count);
+        let nodes = data["clients"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), first);
+        let client = &nodes[0];
+        assert_eq!(client["contacts"]["totalCount"], 2);
+        assert_eq!(client["interactions"]["nodes"].as_array().unwrap().len(), 5);
+        assert_eq!(client["interactions"]["nodes"][0]["amount"], "100.00");
+        assert_eq!(client["latestFinancialCheck"]["fiscalYear"], 2025);
+        assert_eq!(client["currentPlan"]["actions"][0]["owner"]["name"], "Test Admin");
+        assert_eq!(client["manager"]["name"], "Test Admin");
+        // Orders inside the trailing twelve months: today and 30..330 days ago.
+        assert_eq!(client["revenue12m"], json!([{ "amount": "700.00", "currency": "GBP" }]));
+    }
+    assert!(
+        counts[1] <= counts[0] + 2,
+        "statements must not grow with the page size: {counts:?}"
+    );
+}
