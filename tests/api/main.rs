@@ -2,8 +2,10 @@
 
 mod helpers;
 
+mod cli;
 mod clients;
 mod contacts;
+mod needs_plans;
 mod http;
 mod statements;
 mod interactions;

@@ -1,0 +1,123 @@
+//! The `kaim` binary: first start on the embedded default, minting tokens, printing the schema.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+};
+
+use serde_json::{Value, json};
+
+/// Kills the server when the test ends, pass or fail.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn kaim(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kaim"));
+    command
+        .env("KAIM_DATA_DIR", data_dir)
+        .env("KAIM_LISTEN", "127.0.0.1:0")
+        .env_remove("KAIM_DATABASE_URL")
+        .env_remove("KAIM_JWT_SECRET")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+async fn me(url: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{url}graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ me { name role } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_first_start_generates_a_secret_and_prints_a_working_admin_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = kaim(dir.path()).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut url = None;
+    let mut token = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("GraphiQL: ") {
+            url = Some(rest.trim().to_owned());
+        } else if line.starts_with("ey") {
+            token = Some(line.trim().to_owned());
+            break;
+        }
+    }
+    let (url, token) = (url.expect("GraphiQL URL printed"), token.expect("token printed"));
+    let body = me(&url, &token).await;
+    assert_eq!(body["data"]["me"]["role"], "ADMIN", "{body}");
+
+    let secret = dir.path().join("jwt-secret");
+    assert!(dir.path().join("kaim.db").exists(), "the SQLite file lives in the data dir");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the secret is readable by its owner only");
+    }
+
+    // `kaim token` prints only a token, signed with the same stored secret.
+    let output = kaim(dir.path())
+        .args(["token", "--role", "ANALYST", "--ttl", "1h"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "only the token: {stdout:?}");
+    let body = me(&url, stdout.trim()).await;
+    assert_eq!(body["data"]["me"]["role"], "ANALYST", "{body}");
+    drop(server);
+}
+
+#[tokio::test]
+async fn a_configured_secret_is_never_printed_and_no_token_is_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "a-configured-secret-of-sufficient-length-1234567890";
+    let mut settings = crate::helpers::test_settings(dir.path().to_path_buf(), None);
+    settings.jwt.secret = Some(secret.to_owned().into());
+    let (_, first_start) = kaim::startup::Application::build(settings).await.unwrap();
+    assert!(first_start.is_none());
+    assert!(!dir.path().join("jwt-secret").exists());
+
+    // Restarting on a generated secret offers no new token either.
+    let settings = crate::helpers::test_settings(dir.path().to_path_buf(), None);
+    let mut settings_generated = settings.clone();
+    settings_generated.jwt.secret = None;
+    let (_, first) = kaim::startup::Application::build(settings_generated.clone()).await.unwrap();
+    assert!(first.is_some());
+    let (_, again) = kaim::startup::Application::build(settings_generated).await.unwrap();
+    assert!(again.is_none(), "only the first start prints a token");
+}
+
+#[test]
+fn the_schema_subcommand_prints_the_committed_sdl() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = kaim(dir.path()).arg("schema").output().unwrap();
+    assert!(output.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+}
+
+#[test]
+fn minting_a_token_with_an_unknown_role_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = kaim(dir.path()).args(["token", "--role", "ROOT"]).output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("ADMIN, MANAGER, ANALYST or INTEGRATOR"));
+}
