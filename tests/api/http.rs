@@ -225,3 +225,67 @@ async fn health_and_readiness_answer_and_graphiql_is_served() {
         .unwrap();
     assert!(page.text().await.unwrap().contains("graphiql"));
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn claims_for(user: uuid::Uuid, role: &str) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({ "sub": user, "role": role, "iss": "kaim", "aud": "kaim",
+        "exp": now + 600, "nbf": now, "iat": now, "jti": uuid::Uuid::now_v7() })
+}
+
+#[tokio::test]
+async fn public_key_tokens_verify_and_key_confusion_is_refused() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+    use kaim::config::JwtAlgorithm;
+
+    for (algorithm, jwt_algorithm, private, public, signing_key) in [
+        (
+            Algorithm::RS256,
+            JwtAlgorithm::Rs256,
+            "rs256-private.pem",
+            "rs256-public.pem",
+            EncodingKey::from_rsa_pem as fn(&[u8]) -> jsonwebtoken::errors::Result<EncodingKey>,
+        ),
+        (
+            Algorithm::ES256,
+            JwtAlgorithm::Es256,
+            "es256-private.pem",
+            "es256-public.pem",
+            EncodingKey::from_ec_pem as fn(&[u8]) -> jsonwebtoken::errors::Result<EncodingKey>,
+        ),
+    ] {
+        let app = TestApp::spawn_with(|s| {
+            s.jwt.algorithm = jwt_algorithm;
+            s.jwt.public_key = Some(fixture(public));
+            s.jwt.secret = None;
+        })
+        .await;
+        let private_pem = std::fs::read(fixture(private)).unwrap();
+        let public_pem = std::fs::read(fixture(public)).unwrap();
+        let admin_id = app.admin_id;
+
+        let good = encode(
+            &Header::new(algorithm),
+            &claims_for(admin_id, "ADMIN"),
+            &signing_key(&private_pem).unwrap(),
+        )
+        .unwrap();
+        let (status, body) = post_with_auth(&app, Some(&format!("Bearer {good}"))).await;
+        assert_eq!(status, StatusCode::OK, "{algorithm:?}: {body}");
+        assert_eq!(body["data"]["me"]["name"], "Test Admin");
+
+        // The classic confusion: an HS256 token "signed" with the public key as the secret.
+        let confused = encode(
+            &Header::new(Algorithm::HS256),
+            &claims_for(admin_id, "ADMIN"),
+            &EncodingKey::from_secret(&public_pem).unwrap(),
+        )
+        .unwrap();
+        let (status, body) = post_with_auth(&app, Some(&format!("Bearer {confused}"))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{algorithm:?}");
+        assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    }
+}
