@@ -1,10 +1,18 @@
 //! Account plans with their objectives and actions.
 
-use entity::{account_plan, plan_action, plan_objective};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use chrono::NaiveDate;
+use entity::{
+    account_plan,
+    enums::{PlanStatus, TaskStatus},
+    plan_action, plan_objective,
+};
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder, sea_query::Expr,
+};
 use uuid::Uuid;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// The account plans of many clients, newest first.
 ///
@@ -50,4 +58,236 @@ pub async fn actions_by_plans<C: ConnectionTrait>(
         .order_by_asc(plan_action::Column::Position)
         .all(db)
         .await?)
+}
+
+/// A validated new account plan, without its objectives and actions.
+#[derive(Debug, Clone)]
+pub struct NewPlan {
+    pub client_id: Uuid,
+    pub title: String,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+    pub status: PlanStatus,
+}
+
+/// A validated new objective.
+#[derive(Debug, Clone)]
+pub struct NewObjective {
+    pub description: String,
+    pub measure: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub status: TaskStatus,
+}
+
+/// A validated new action; its objective is resolved when the plan's objectives exist.
+#[derive(Debug, Clone)]
+pub struct NewAction {
+    pub description: String,
+    pub owner_id: Option<Uuid>,
+    pub due_on: Option<NaiveDate>,
+    pub status: TaskStatus,
+}
+
+/// Validated changes to a plan; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct PlanChanges {
+    pub title: Option<String>,
+    pub period_start: Option<Option<NaiveDate>>,
+    pub period_end: Option<Option<NaiveDate>>,
+    pub status: Option<PlanStatus>,
+}
+
+impl PlanChanges {
+    /// The period the plan would cover after the changes.
+    #[must_use]
+    pub fn period(&self, current: &account_plan::Model) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        (
+            self.period_start.unwrap_or(current.period_start),
+            self.period_end.unwrap_or(current.period_end),
+        )
+    }
+}
+
+/// Finds a plan or fails with `NOT_FOUND`.
+///
+/// # Errors
+/// When there is no such plan, or on a database failure.
+pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<account_plan::Model> {
+    account_plan::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("account plan"))
+}
+
+/// Inserts a plan.
+///
+/// # Errors
+/// On a database failure.
+pub async fn insert<C: ConnectionTrait>(db: &C, new: NewPlan) -> AppResult<account_plan::Model> {
+    let now = super::now();
+    Ok(account_plan::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(new.client_id),
+        title: Set(new.title),
+        period_start: Set(new.period_start),
+        period_end: Set(new.period_end),
+        status: Set(new.status),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Inserts an objective of `plan_id` at `position`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn insert_objective<C: ConnectionTrait>(
+    db: &C,
+    plan_id: Uuid,
+    position: i32,
+    new: NewObjective,
+) -> AppResult<plan_objective::Model> {
+    Ok(plan_objective::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        plan_id: Set(plan_id),
+        description: Set(new.description),
+        measure: Set(new.measure),
+        due_on: Set(new.due_on),
+        status: Set(new.status),
+        position: Set(position),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Inserts an action of `plan_id` at `position`, serving `objective_id` if any.
+///
+/// # Errors
+/// On a database failure.
+pub async fn insert_action<C: ConnectionTrait>(
+    db: &C,
+    plan_id: Uuid,
+    position: i32,
+    objective_id: Option<Uuid>,
+    new: NewAction,
+) -> AppResult<plan_action::Model> {
+    Ok(plan_action::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        plan_id: Set(plan_id),
+        objective_id: Set(objective_id),
+        description: Set(new.description),
+        owner_id: Set(new.owner_id),
+        due_on: Set(new.due_on),
+        status: Set(new.status),
+        position: Set(position),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Applies `changes` to `current`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    current: account_plan::Model,
+    changes: PlanChanges,
+) -> AppResult<account_plan::Model> {
+    let mut model: account_plan::ActiveModel = current.into();
+    if let Some(v) = changes.title {
+        model.title = Set(v);
+    }
+    if let Some(v) = changes.period_start {
+        model.period_start = Set(v);
+    }
+    if let Some(v) = changes.period_end {
+        model.period_end = Set(v);
+    }
+    if let Some(v) = changes.status {
+        model.status = Set(v);
+    }
+    model.updated_at = Set(super::now());
+    Ok(model.update(db).await?)
+}
+
+/// Records that a plan changed (one of its objectives or actions).
+///
+/// # Errors
+/// On a database failure.
+async fn touch<C: ConnectionTrait>(db: &C, plan_id: Uuid) -> AppResult<()> {
+    account_plan::Entity::update_many()
+        .col_expr(account_plan::Column::UpdatedAt, Expr::val(super::now()))
+        .filter(account_plan::Column::Id.eq(plan_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets the status of the objective at `position` of a plan.
+///
+/// # Errors
+/// `NOT_FOUND` when the plan has no objective there; database failures.
+pub async fn set_objective_status<C: ConnectionTrait>(
+    db: &C,
+    plan_id: Uuid,
+    position: i32,
+    status: TaskStatus,
+) -> AppResult<()> {
+    let result = plan_objective::Entity::update_many()
+        .col_expr(plan_objective::Column::Status, Expr::val(status.to_value()))
+        .filter(plan_objective::Column::PlanId.eq(plan_id))
+        .filter(plan_objective::Column::Position.eq(position))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::NotFound("plan objective"));
+    }
+    touch(db, plan_id).await
+}
+
+/// Sets the status of the action at `position` of a plan.
+///
+/// # Errors
+/// `NOT_FOUND` when the plan has no action there; database failures.
+pub async fn set_action_status<C: ConnectionTrait>(
+    db: &C,
+    plan_id: Uuid,
+    position: i32,
+    status: TaskStatus,
+) -> AppResult<()> {
+    let result = plan_action::Entity::update_many()
+        .col_expr(plan_action::Column::Status, Expr::val(status.to_value()))
+        .filter(plan_action::Column::PlanId.eq(plan_id))
+        .filter(plan_action::Column::Position.eq(position))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::NotFound("plan action"));
+    }
+    touch(db, plan_id).await
+}
+
+/// Deletes a plan with its objectives and actions.
+///
+/// # Errors
+/// `NOT_FOUND` when there is no such plan; database failures.
+pub async fn delete<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<()> {
+    // Children go explicitly rather than through the cascade, so the outcome does not depend
+    // on the connection's foreign-key setting.
+    plan_action::Entity::delete_many()
+        .filter(plan_action::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    plan_objective::Entity::delete_many()
+        .filter(plan_objective::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    let result = account_plan::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::NotFound("account plan"));
+    }
+    Ok(())
 }

@@ -1,16 +1,23 @@
 //! Account plans: a client's long-term plan of objectives and actions.
 
-use async_graphql::{Context, Enum, ID, Object};
+use std::collections::HashSet;
+
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{account_plan, enums, plan_action, plan_objective};
 
 use super::{
-    clients::Client,
+    clients::{Client, ensure_user, parse_text},
     context::ContextExt,
+    guards::RoleGuard,
+    needs::parse_required_text,
     node::{self, Kind},
-    users::User,
+    users::{User, parse_name},
 };
-use crate::error::AppError;
+use crate::{
+    db::{self, plans as store},
+    error::{AppError, AppResult},
+};
 
 /// Where an account plan stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -44,6 +51,7 @@ pub enum TaskStatus {
 #[derive(Debug, Clone)]
 pub struct AccountPlan(pub account_plan::Model);
 
+/// A long-term plan for one client.
 #[Object]
 impl AccountPlan {
     /// The plan's global id.
@@ -118,8 +126,14 @@ impl AccountPlan {
 #[derive(Debug, Clone)]
 pub struct PlanObjective(pub plan_objective::Model);
 
+/// An objective of an account plan.
 #[Object]
 impl PlanObjective {
+    /// The objective's place in its plan, from 0; objectives are addressed by plan and position.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+
     /// What is to be reached.
     async fn description(&self) -> &str {
         &self.0.description
@@ -145,11 +159,31 @@ impl PlanObjective {
 #[derive(Debug, Clone)]
 pub struct PlanAction(pub plan_action::Model);
 
+/// An action of an account plan.
 #[Object]
 impl PlanAction {
+    /// The action's place in its plan, from 0; actions are addressed by plan and position.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+
     /// What is to be done.
     async fn description(&self) -> &str {
         &self.0.description
+    }
+
+    /// The objective the action serves, if any.
+    async fn objective(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PlanObjective>> {
+        let Some(id) = self.0.objective_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .loaders()
+            .objectives_of(self.0.plan_id)
+            .await?
+            .into_iter()
+            .find(|o| o.id == id)
+            .map(PlanObjective))
     }
 
     /// Who does it.
@@ -168,5 +202,281 @@ impl PlanAction {
     /// Where it stands.
     async fn status(&self) -> TaskStatus {
         self.0.status.into()
+    }
+}
+
+/// An objective of a new account plan.
+#[derive(Debug, InputObject)]
+pub struct PlanObjectiveInput {
+    /// What is to be reached.
+    pub description: String,
+    /// How reaching it is measured.
+    pub measure: Option<String>,
+    /// When it is due.
+    pub due_on: Option<NaiveDate>,
+    /// Where it stands; default PLANNED.
+    pub status: Option<TaskStatus>,
+}
+
+/// An action of a new account plan.
+#[derive(Debug, InputObject)]
+pub struct PlanActionInput {
+    /// What is to be done.
+    pub description: String,
+    /// The user who does it.
+    pub owner_id: Option<ID>,
+    /// When it is due.
+    pub due_on: Option<NaiveDate>,
+    /// Where it stands; default PLANNED.
+    pub status: Option<TaskStatus>,
+    /// The objective the action serves: its index (from 0) in the input's `objectives`.
+    pub objective_index: Option<i32>,
+}
+
+/// A new account plan with its objectives and actions.
+#[derive(Debug, InputObject)]
+pub struct CreateAccountPlanInput {
+    /// The client the plan is for.
+    pub client_id: ID,
+    /// The plan's title.
+    pub title: String,
+    /// First day the plan covers.
+    pub period_start: Option<NaiveDate>,
+    /// Last day the plan covers; not before `periodStart`.
+    pub period_end: Option<NaiveDate>,
+    /// Where the plan stands; default DRAFT.
+    pub status: Option<PlanStatus>,
+    /// What the plan sets out to reach, in order.
+    pub objectives: Option<Vec<PlanObjectiveInput>>,
+    /// What is to be done, in order.
+    pub actions: Option<Vec<PlanActionInput>>,
+}
+
+/// Changes to an account plan; absent fields stay as they are, `null` clears a date.
+#[derive(Debug, InputObject)]
+pub struct UpdateAccountPlanInput {
+    /// The plan's title.
+    pub title: Option<String>,
+    /// First day the plan covers.
+    pub period_start: MaybeUndefined<NaiveDate>,
+    /// Last day the plan covers; not before `periodStart`.
+    pub period_end: MaybeUndefined<NaiveDate>,
+    /// Where the plan stands.
+    pub status: Option<PlanStatus>,
+}
+
+fn check_period(start: Option<NaiveDate>, end: Option<NaiveDate>) -> AppResult<()> {
+    match (start, end) {
+        (Some(start), Some(end)) if end < start => Err(AppError::bad_input(
+            "input.periodEnd",
+            "`input.periodEnd` cannot be before `input.periodStart`",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn parse_position(field: &str, value: i32) -> AppResult<i32> {
+    if value < 0 {
+        Err(AppError::bad_input(
+            field,
+            format!("`{field}` cannot be negative"),
+        ))
+    } else {
+        Ok(value)
+    }
+}
+
+impl PlanObjectiveInput {
+    fn parse(self, field: &str) -> AppResult<store::NewObjective> {
+        Ok(store::NewObjective {
+            description: parse_required_text(
+                &format!("{field}.description"),
+                &self.description,
+                2000,
+            )?,
+            measure: parse_text(&format!("{field}.measure"), self.measure.as_deref(), 500)?,
+            due_on: self.due_on,
+            status: self.status.map_or(enums::TaskStatus::Planned, Into::into),
+        })
+    }
+}
+
+impl PlanActionInput {
+    /// The action, and the index of its objective among `objectives` objectives.
+    fn parse(self, field: &str, objectives: usize) -> AppResult<(store::NewAction, Option<usize>)> {
+        let objective = self
+            .objective_index
+            .map(|i| {
+                let index_field = format!("{field}.objectiveIndex");
+                usize::try_from(i)
+                    .ok()
+                    .filter(|i| *i < objectives)
+                    .ok_or_else(|| {
+                        AppError::bad_input(
+                            &index_field,
+                            format!("`{index_field}` names no objective of the input"),
+                        )
+                    })
+            })
+            .transpose()?;
+        let action = store::NewAction {
+            description: parse_required_text(
+                &format!("{field}.description"),
+                &self.description,
+                2000,
+            )?,
+            owner_id: node::decode_opt(
+                self.owner_id.as_ref(),
+                Kind::User,
+                &format!("{field}.ownerId"),
+            )?,
+            due_on: self.due_on,
+            status: self.status.map_or(enums::TaskStatus::Planned, Into::into),
+        };
+        Ok((action, objective))
+    }
+}
+
+fn to_i32(index: usize) -> AppResult<i32> {
+    i32::try_from(index).map_err(AppError::internal)
+}
+
+/// Changes to account plans. Each mutation is one transaction.
+#[derive(Debug, Default)]
+pub struct PlanMutation;
+
+#[Object]
+impl PlanMutation {
+    /// Creates an account plan with its objectives and actions, all or nothing.
+    #[graphql(guard = "RoleGuard::client_writers()")]
+    async fn create_account_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan.")] input: CreateAccountPlanInput,
+    ) -> async_graphql::Result<AccountPlan> {
+        let client_id = node::decode(&input.client_id, Kind::Client, "input.clientId")?;
+        check_period(input.period_start, input.period_end)?;
+        let plan = store::NewPlan {
+            client_id,
+            title: parse_name("input.title", &input.title)?,
+            period_start: input.period_start,
+            period_end: input.period_end,
+            status: input.status.map_or(enums::PlanStatus::Draft, Into::into),
+        };
+        let objectives = input
+            .objectives
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, o)| o.parse(&format!("input.objectives[{i}]")))
+            .collect::<AppResult<Vec<_>>>()?;
+        let actions = input
+            .actions
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| a.parse(&format!("input.actions[{i}]"), objectives.len()))
+            .collect::<AppResult<Vec<_>>>()?;
+
+        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        db::clients::get(&tx, client_id).await?;
+        let plan = store::insert(&tx, plan).await?;
+        let mut objective_ids = Vec::with_capacity(objectives.len());
+        for (i, objective) in objectives.into_iter().enumerate() {
+            let row = store::insert_objective(&tx, plan.id, to_i32(i)?, objective).await?;
+            objective_ids.push(row.id);
+        }
+        let mut known_owners = HashSet::new();
+        for (i, (action, objective)) in actions.into_iter().enumerate() {
+            if let Some(owner) = action.owner_id
+                && known_owners.insert(owner)
+            {
+                ensure_user(&tx, owner, &format!("input.actions[{i}].ownerId")).await?;
+            }
+            let objective_id = objective.and_then(|o| objective_ids.get(o).copied());
+            store::insert_action(&tx, plan.id, to_i32(i)?, objective_id, action).await?;
+        }
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(AccountPlan(plan))
+    }
+
+    /// Changes a plan's title, period or status.
+    #[graphql(guard = "RoleGuard::client_writers()")]
+    async fn update_account_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan to change.")] id: ID,
+        #[graphql(desc = "The changes.")] input: UpdateAccountPlanInput,
+    ) -> async_graphql::Result<AccountPlan> {
+        let id = node::decode(&id, Kind::AccountPlan, "id")?;
+        let changes = store::PlanChanges {
+            title: input
+                .title
+                .as_deref()
+                .map(|t| parse_name("input.title", t))
+                .transpose()?,
+            period_start: input.period_start.into(),
+            period_end: input.period_end.into(),
+            status: input.status.map(Into::into),
+        };
+        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        let current = store::get(&tx, id).await?;
+        let (start, end) = changes.period(&current);
+        check_period(start, end)?;
+        let plan = store::update(&tx, current, changes).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(AccountPlan(plan))
+    }
+
+    /// Sets where an objective of a plan stands, and returns the plan.
+    #[graphql(guard = "RoleGuard::client_writers()")]
+    async fn set_plan_objective_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan.")] plan_id: ID,
+        #[graphql(desc = "The objective's position in the plan, from 0.")] position: i32,
+        #[graphql(desc = "Where the objective now stands.")] status: TaskStatus,
+    ) -> async_graphql::Result<AccountPlan> {
+        let plan_id = node::decode(&plan_id, Kind::AccountPlan, "planId")?;
+        let position = parse_position("position", position)?;
+        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        store::get(&tx, plan_id).await?;
+        store::set_objective_status(&tx, plan_id, position, status.into()).await?;
+        let plan = store::get(&tx, plan_id).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(AccountPlan(plan))
+    }
+
+    /// Sets where an action of a plan stands, and returns the plan.
+    #[graphql(guard = "RoleGuard::client_writers()")]
+    async fn set_plan_action_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan.")] plan_id: ID,
+        #[graphql(desc = "The action's position in the plan, from 0.")] position: i32,
+        #[graphql(desc = "Where the action now stands.")] status: TaskStatus,
+    ) -> async_graphql::Result<AccountPlan> {
+        let plan_id = node::decode(&plan_id, Kind::AccountPlan, "planId")?;
+        let position = parse_position("position", position)?;
+        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        store::get(&tx, plan_id).await?;
+        store::set_action_status(&tx, plan_id, position, status.into()).await?;
+        let plan = store::get(&tx, plan_id).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(AccountPlan(plan))
+    }
+
+    /// Removes a plan with its objectives and actions, and returns its id.
+    #[graphql(guard = "RoleGuard::client_writers()")]
+    async fn remove_account_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan to remove.")] id: ID,
+    ) -> async_graphql::Result<ID> {
+        let uuid = node::decode(&id, Kind::AccountPlan, "id")?;
+        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        store::delete(&tx, uuid).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(node::encode(Kind::AccountPlan, uuid))
     }
 }

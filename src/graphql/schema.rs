@@ -3,11 +3,14 @@
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use super::{
+    checks::CheckMutation,
     clients::{ClientMutation, ClientQuery},
     contacts::ContactMutation,
     context::AppState,
     interactions::{InteractionMutation, InteractionQuery},
+    needs::NeedMutation,
     node::NodeQuery,
+    plans::PlanMutation,
     users::{UserMutation, UserQuery},
 };
 
@@ -22,6 +25,9 @@ pub struct Mutation(
     UserMutation,
     InteractionMutation,
     ContactMutation,
+    NeedMutation,
+    PlanMutation,
+    CheckMutation,
 );
 
 /// The executable schema.

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod cli;
+mod checks;
 mod clients;
 mod contacts;
 mod needs_plans;
