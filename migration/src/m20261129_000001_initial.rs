@@ -427,7 +427,7 @@ where
     if unique {
         index.unique();
     }
-    manager.create_index(index.to_owned()).await
+    manager.create_index(index).await
 }
 
 /// A `client_id` foreign key: what is recorded about a client goes with it.

@@ -544,7 +544,7 @@ fn parse_employees(field: &str, value: Option<i32>) -> AppResult<Option<i32>> {
     }
 }
 
-fn parse_markets(field: &str, markets: Vec<String>) -> AppResult<Vec<String>> {
+fn parse_markets(field: &str, markets: &[String]) -> AppResult<Vec<String>> {
     markets
         .iter()
         .enumerate()
@@ -580,6 +580,7 @@ impl ClientQuery {
     }
 
     /// The portfolio: clients filtered, ordered and paged (keyset cursors both ways).
+    #[expect(clippy::too_many_arguments, reason = "one per GraphQL argument")]
     async fn clients(
         &self,
         ctx: &Context<'_>,
@@ -662,7 +663,7 @@ impl ClientMutation {
             region: parse_text("input.region", input.region.as_deref(), 200)?,
             employees: parse_employees("input.employees", input.employees)?,
             revenue_band: parse_text("input.revenueBand", input.revenue_band.as_deref(), 64)?,
-            markets: parse_markets("input.markets", input.markets.unwrap_or_default())?,
+            markets: parse_markets("input.markets", &input.markets.unwrap_or_default())?,
             strategic_plans: parse_text(
                 "input.strategicPlans",
                 input.strategic_plans.as_deref(),
@@ -720,7 +721,7 @@ impl ClientMutation {
             })?,
             markets: input
                 .markets
-                .map(|m| parse_markets("input.markets", m))
+                .map(|m| parse_markets("input.markets", &m))
                 .transpose()?,
             strategic_plans: maybe(input.strategic_plans, |v| {
                 parse_text("input.strategicPlans", v.as_deref(), 10_000)
