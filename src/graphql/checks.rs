@@ -32,12 +32,7 @@ impl FinancialCheck {
 
     /// The client checked.
     async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<Client> {
-        let client = ctx
-            .loaders()
-            .client(self.0.client_id)
-            .await?
-            .ok_or(AppError::NotFound("client"))?;
-        Ok(Client(client))
+        Client::load(ctx, self.0.client_id).await
     }
 
     /// Where the figures come from: `manual` or a registry's name.

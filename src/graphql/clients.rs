@@ -77,6 +77,21 @@ impl RegistryId {
 #[derive(Debug, Clone)]
 pub struct Client(pub client::Model);
 
+impl Client {
+    /// The client a record belongs to, through the request's batch loader.
+    ///
+    /// # Errors
+    /// `NOT_FOUND` when it is gone; database failures.
+    pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Self> {
+        let client = ctx
+            .loaders()
+            .client(id)
+            .await?
+            .ok_or(AppError::NotFound("client"))?;
+        Ok(Self(client))
+    }
+}
+
 /// A client company: everything kaim knows about one account.
 #[Object]
 impl Client {

@@ -79,12 +79,7 @@ impl Contact {
 
     /// The client the contact works at.
     async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<Client> {
-        let client = ctx
-            .loaders()
-            .client(self.0.client_id)
-            .await?
-            .ok_or(AppError::NotFound("client"))?;
-        Ok(Client(client))
+        Client::load(ctx, self.0.client_id).await
     }
 
     /// Full name.

@@ -65,12 +65,7 @@ impl Need {
 
     /// The client with the need.
     async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<Client> {
-        let client = ctx
-            .loaders()
-            .client(self.0.client_id)
-            .await?
-            .ok_or(AppError::NotFound("client"))?;
-        Ok(Client(client))
+        Client::load(ctx, self.0.client_id).await
     }
 
     /// Felt now or expected later.

@@ -61,12 +61,7 @@ impl AccountPlan {
 
     /// The client the plan is for.
     async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<Client> {
-        let client = ctx
-            .loaders()
-            .client(self.0.client_id)
-            .await?
-            .ok_or(AppError::NotFound("client"))?;
-        Ok(Client(client))
+        Client::load(ctx, self.0.client_id).await
     }
 
     /// The plan's title.
