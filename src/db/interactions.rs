@@ -1,14 +1,248 @@
 //! Interactions: the dated history of the relationship with a client.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use entity::{enums::InteractionKind, interaction};
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, Select,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, TryInsertResult,
     sea_query::{Expr, Value},
 };
 use uuid::Uuid;
 
-use super::keyset::{PerParent, SortKey};
+use super::keyset::{PerParent, SortKey, Window, beyond};
+use crate::error::{AppError, AppResult};
+
+/// Names the newest-first ordering inside cursors.
+pub const SIGNATURE: &str = "interactions:occurred_at:desc";
+
+/// Rows per `INSERT` of a batch: 14 columns each stays far below the bind-parameter limits of
+/// SQLite (32766) and PostgreSQL (65535).
+const INSERT_CHUNK: usize = 500;
+
+/// Keys per lookup of already stored records.
+const LOOKUP_CHUNK: usize = 500;
+
+/// The writer's own key of a record: its system's name and the record's id there. A record
+/// carries both or neither, and the pair is unique, which makes writes idempotent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExternalKey {
+    pub source: String,
+    pub external_id: String,
+}
+
+/// A validated new interaction.
+#[derive(Debug, Clone)]
+pub struct NewInteraction {
+    pub client_id: Uuid,
+    pub contact_id: Option<Uuid>,
+    pub kind: InteractionKind,
+    pub occurred_at: DateTime<Utc>,
+    pub subject: Option<String>,
+    pub summary: Option<String>,
+    /// Fixed point, four decimal places.
+    pub amount_e4: Option<i64>,
+    pub currency: Option<String>,
+    pub outcome: Option<String>,
+    pub external: Option<ExternalKey>,
+    pub recorded_by: Option<Uuid>,
+}
+
+impl NewInteraction {
+    fn into_model(self, now: DateTime<Utc>) -> interaction::Model {
+        let (source, external_id) = self.external.map_or((None, None), |key| {
+            (Some(key.source), Some(key.external_id))
+        });
+        interaction::Model {
+            id: Uuid::now_v7(),
+            client_id: self.client_id,
+            contact_id: self.contact_id,
+            kind: self.kind,
+            occurred_at: self.occurred_at,
+            subject: self.subject,
+            summary: self.summary,
+            amount_e4: self.amount_e4,
+            currency: self.currency,
+            outcome: self.outcome,
+            source,
+            external_id,
+            recorded_by: self.recorded_by,
+            created_at: now,
+        }
+    }
+}
+
+fn active(model: interaction::Model) -> interaction::ActiveModel {
+    interaction::ActiveModel {
+        id: Set(model.id),
+        client_id: Set(model.client_id),
+        contact_id: Set(model.contact_id),
+        kind: Set(model.kind),
+        occurred_at: Set(model.occurred_at),
+        subject: Set(model.subject),
+        summary: Set(model.summary),
+        amount_e4: Set(model.amount_e4),
+        currency: Set(model.currency),
+        outcome: Set(model.outcome),
+        source: Set(model.source),
+        external_id: Set(model.external_id),
+        recorded_by: Set(model.recorded_by),
+        created_at: Set(model.created_at),
+    }
+}
+
+/// What [`insert`] did.
+#[derive(Debug, Clone)]
+pub enum Insertion {
+    /// The record is new.
+    Created(interaction::Model),
+    /// A record with the same [`ExternalKey`] was already stored; this is it, untouched.
+    Existing(interaction::Model),
+}
+
+/// Inserts rows, skipping (not failing on) those whose [`ExternalKey`] is already stored, so
+/// concurrent identical writes leave one record on both backends. Returns how many rows were
+/// written.
+async fn insert_skipping_stored<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<interaction::Model>,
+) -> AppResult<u64> {
+    let result = interaction::Entity::insert_many(rows.into_iter().map(active))
+        .on_conflict_do_nothing_on([interaction::Column::Source, interaction::Column::ExternalId])
+        .exec_without_returning(db)
+        .await?;
+    Ok(match result {
+        TryInsertResult::Inserted(n) => n,
+        TryInsertResult::Empty | TryInsertResult::Conflicted => 0,
+    })
+}
+
+/// Inserts an interaction, or returns the stored one with the same [`ExternalKey`] unchanged.
+///
+/// # Errors
+/// On a database failure.
+pub async fn insert<C: ConnectionTrait>(db: &C, new: NewInteraction) -> AppResult<Insertion> {
+    let key = new.external.clone();
+    let model = new.into_model(super::now());
+    if insert_skipping_stored(db, vec![model.clone()]).await? == 1 {
+        return Ok(Insertion::Created(model));
+    }
+    let stored = match &key {
+        Some(key) => by_external_key(db, key).await?,
+        None => None,
+    };
+    stored.map(Insertion::Existing).ok_or_else(|| {
+        AppError::internal("an interaction insert wrote nothing and no stored record matches")
+    })
+}
+
+/// Inserts many interactions in chunks, skipping those whose [`ExternalKey`] is already
+/// stored. Returns how many were written.
+///
+/// # Errors
+/// On a database failure.
+pub async fn insert_many<C: ConnectionTrait>(db: &C, new: Vec<NewInteraction>) -> AppResult<u64> {
+    let now = super::now();
+    let mut rows: Vec<interaction::Model> = new.into_iter().map(|n| n.into_model(now)).collect();
+    let mut written = 0;
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(INSERT_CHUNK));
+        written += insert_skipping_stored(db, rows).await?;
+        rows = rest;
+    }
+    Ok(written)
+}
+
+/// The stored record with `key`, if any.
+///
+/// # Errors
+/// On a database failure.
+pub async fn by_external_key<C: ConnectionTrait>(
+    db: &C,
+    key: &ExternalKey,
+) -> AppResult<Option<interaction::Model>> {
+    Ok(interaction::Entity::find()
+        .filter(interaction::Column::Source.eq(key.source.as_str()))
+        .filter(interaction::Column::ExternalId.eq(key.external_id.as_str()))
+        .one(db)
+        .await?)
+}
+
+/// Which of `keys` are already stored, looked up in chunks.
+///
+/// # Errors
+/// On a database failure.
+pub async fn stored_keys<C: ConnectionTrait>(
+    db: &C,
+    keys: &[ExternalKey],
+) -> AppResult<HashSet<ExternalKey>> {
+    let mut stored = HashSet::new();
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        // Matching each column against its own list over-selects a little; the exact pairs are
+        // picked out below. It keeps the statement portable and index-friendly.
+        let sources: HashSet<&str> = chunk.iter().map(|k| k.source.as_str()).collect();
+        let ids: HashSet<&str> = chunk.iter().map(|k| k.external_id.as_str()).collect();
+        let wanted: HashSet<&ExternalKey> = chunk.iter().collect();
+        let rows: Vec<(Option<String>, Option<String>)> = interaction::Entity::find()
+            .select_only()
+            .column(interaction::Column::Source)
+            .column(interaction::Column::ExternalId)
+            .filter(
+                Condition::all()
+                    .add(interaction::Column::Source.is_in(sources))
+                    .add(interaction::Column::ExternalId.is_in(ids)),
+            )
+            .into_tuple()
+            .all(db)
+            .await?;
+        stored.extend(rows.into_iter().filter_map(|row| {
+            let (Some(source), Some(external_id)) = row else {
+                return None;
+            };
+            let key = ExternalKey {
+                source,
+                external_id,
+            };
+            wanted.contains(&key).then_some(key)
+        }));
+    }
+    Ok(stored)
+}
+
+/// One page of interactions of all clients, newest first (rows in display order even when
+/// walking backwards), with one extra row when more follow.
+///
+/// # Errors
+/// On a database failure.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &InteractionFilter,
+    window: &Window,
+) -> AppResult<Vec<interaction::Model>> {
+    let keys = sort_keys();
+    let mut select = filter.apply(interaction::Entity::find());
+    if let Some(cursor) = &window.cursor {
+        select = select.filter(beyond(&keys, cursor, window.backward));
+    }
+    for key in &keys {
+        select = select.order_by(key.expr.clone(), key.order(window.backward));
+    }
+    let mut rows = select.limit(window.limit + 1).all(db).await?;
+    if window.backward {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// How many interactions of all clients match `filter`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn count<C: ConnectionTrait>(db: &C, filter: &InteractionFilter) -> AppResult<u64> {
+    Ok(filter.apply(interaction::Entity::find()).count(db).await?)
+}
 
 /// Which interactions a list shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -43,7 +277,10 @@ pub fn sort_keys() -> Vec<SortKey> {
             Expr::col((interaction::Entity, interaction::Column::OccurredAt)),
             true,
         ),
-        SortKey::new(Expr::col((interaction::Entity, interaction::Column::Id)), true),
+        SortKey::new(
+            Expr::col((interaction::Entity, interaction::Column::Id)),
+            true,
+        ),
     ]
 }
 
@@ -61,7 +298,7 @@ impl PerParent for OfClient {
     type Entity = interaction::Entity;
     type Model = interaction::Model;
     type Filter = InteractionFilter;
-    const SIGNATURE: &'static str = "interactions:occurred_at:desc";
+    const SIGNATURE: &'static str = SIGNATURE;
 
     fn parent_column() -> interaction::Column {
         interaction::Column::ClientId
