@@ -184,3 +184,62 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// Result of everything that can fail in a request.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extensions(err: &AppError) -> serde_json::Value {
+        let error = err.to_graphql();
+        serde_json::json!({
+            "message": error.message,
+            "extensions": error.extensions.map(|e| serde_json::to_value(e).unwrap_or_default()),
+        })
+    }
+
+    #[test]
+    fn every_error_maps_to_its_contract_code() {
+        let cases = [
+            (AppError::Unauthenticated("no".into()), "UNAUTHENTICATED"),
+            (AppError::Forbidden("no".into()), "FORBIDDEN"),
+            (AppError::NotFound("client"), "NOT_FOUND"),
+            (AppError::bad_input("input.name", "blank"), "BAD_USER_INPUT"),
+            (AppError::Conflict("stale".into()), "CONFLICT"),
+            (
+                AppError::UpstreamUnavailable("down".into()),
+                "UPSTREAM_UNAVAILABLE",
+            ),
+            (AppError::RateLimited("slow down".into()), "RATE_LIMITED"),
+            (
+                AppError::QueryTooComplex("deep".into()),
+                "QUERY_TOO_COMPLEX",
+            ),
+            (AppError::internal("secret cause"), "INTERNAL"),
+        ];
+        for (err, code) in cases {
+            assert_eq!(extensions(&err)["extensions"]["code"], code);
+        }
+    }
+
+    #[test]
+    fn bad_input_names_the_field_and_internal_errors_hide_their_cause() {
+        let bad = extensions(&AppError::bad_input(
+            "inputs[3].currency",
+            "unknown currency",
+        ));
+        assert_eq!(bad["extensions"]["field"], "inputs[3].currency");
+        assert_eq!(bad["message"], "unknown currency");
+        let internal = extensions(&AppError::internal("password=hunter2"));
+        assert_eq!(internal["message"], "internal error");
+        assert!(!internal.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn a_database_error_other_than_a_unique_violation_stays_internal() {
+        let err = DbErr::Exec(sea_orm::RuntimeErr::Internal("x".into()));
+        assert_eq!(
+            AppError::from_db_unique(err, "dup").code(),
+            ErrorCode::Internal
+        );
+    }
+}
