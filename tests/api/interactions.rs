@@ -102,7 +102,7 @@ async fn a_recorded_interaction_reads_back_with_its_exact_amount() {
                 node(id: $id) { ... on Interaction { amount currency kind source externalId occurredAt } }
                 client(id: $client) {
                     lastInteractionAt
-                    revenue12M { amount currency }
+                    revenue12m { amount currency }
                     interactions { totalCount nodes { id amount } }
                 }
             }",
@@ -116,7 +116,7 @@ async fn a_recorded_interaction_reads_back_with_its_exact_amount() {
     let client = &data["client"];
     assert_eq!(client["lastInteractionAt"], recorded["occurredAt"]);
     assert_eq!(
-        client["revenue12M"],
+        client["revenue12m"],
         json!([{ "amount": "1250.50", "currency": "EUR" }])
     );
     assert_eq!(client["interactions"]["totalCount"], 1);
@@ -186,12 +186,12 @@ async fn reimporting_a_batch_counts_every_row_as_unchanged() {
 
     let data = app
         .data(
-            "query($id: ID!) { client(id: $id) { lastInteractionAt revenue12M { amount } } }",
+            "query($id: ID!) { client(id: $id) { lastInteractionAt revenue12m { amount } } }",
             json!({ "id": acme }),
         )
         .await;
     assert_eq!(
-        data["client"]["revenue12M"],
+        data["client"]["revenue12m"],
         json!([{ "amount": "200.00" }])
     );
     let last = data["client"]["lastInteractionAt"]
@@ -452,7 +452,7 @@ async fn clients_ordered_by_last_interaction_follow_recorded_interactions() {
 
     let query = "{
         clients(orderBy: [{ field: LAST_INTERACTION_AT, direction: DESC }]) {
-            nodes { id name lastInteractionAt revenue12M { amount currency } }
+            nodes { id name lastInteractionAt revenue12m { amount currency } }
         }
     }";
     let data = app.data(query, json!({})).await;
@@ -460,14 +460,14 @@ async fn clients_ordered_by_last_interaction_follow_recorded_interactions() {
     let ids: Vec<&Value> = nodes.iter().map(|n| &n["id"]).collect();
     assert_eq!(ids, [&json!(globex), &json!(acme), &json!(initech)]);
     assert_eq!(
-        nodes[0]["revenue12M"],
+        nodes[0]["revenue12m"],
         json!([{ "amount": "1250100.00", "currency": "EUR" }])
     );
     assert_eq!(
-        nodes[1]["revenue12M"],
+        nodes[1]["revenue12m"],
         json!([{ "amount": "100.00", "currency": "EUR" }])
     );
-    assert_eq!(nodes[2]["revenue12M"], json!([]));
+    assert_eq!(nodes[2]["revenue12m"], json!([]));
     assert_eq!(nodes[2]["lastInteractionAt"], Value::Null);
 
     // A newer interaction at Acme moves it to the top.
