@@ -2,7 +2,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::scalars::Decimal;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use entity::{contact, enums, interaction};
@@ -17,6 +16,7 @@ use super::{
     money::{decimal, parse_amount},
     node::{self, Kind},
     pagination::{self, ConnectionFields, Page, PageArgs},
+    scalars::Decimal,
 };
 use crate::{
     db::{
