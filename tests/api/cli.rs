@@ -58,17 +58,27 @@ async fn the_first_start_generates_a_secret_and_prints_a_working_admin_token() {
             break;
         }
     }
-    let (url, token) = (url.expect("GraphiQL URL printed"), token.expect("token printed"));
+    let (url, token) = (
+        url.expect("GraphiQL URL printed"),
+        token.expect("token printed"),
+    );
     let body = me(&url, &token).await;
     assert_eq!(body["data"]["me"]["role"], "ADMIN", "{body}");
 
     let secret = dir.path().join("jwt-secret");
-    assert!(dir.path().join("kaim.db").exists(), "the SQLite file lives in the data dir");
+    assert!(
+        dir.path().join("kaim.db").exists(),
+        "the SQLite file lives in the data dir"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "the secret is readable by its owner only");
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the secret is readable by its owner only"
+        );
     }
 
     // `kaim token` prints only a token, signed with the same stored secret.
@@ -76,7 +86,11 @@ async fn the_first_start_generates_a_secret_and_prints_a_working_admin_token() {
         .args(["token", "--role", "ANALYST", "--ttl", "1h"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "only the token: {stdout:?}");
     let body = me(&url, stdout.trim()).await;
@@ -98,9 +112,13 @@ async fn a_configured_secret_is_never_printed_and_no_token_is_offered() {
     let settings = crate::helpers::test_settings(dir.path().to_path_buf(), None);
     let mut settings_generated = settings.clone();
     settings_generated.jwt.secret = None;
-    let (_, first) = kaim::startup::Application::build(settings_generated.clone()).await.unwrap();
+    let (_, first) = kaim::startup::Application::build(settings_generated.clone())
+        .await
+        .unwrap();
     assert!(first.is_some());
-    let (_, again) = kaim::startup::Application::build(settings_generated).await.unwrap();
+    let (_, again) = kaim::startup::Application::build(settings_generated)
+        .await
+        .unwrap();
     assert!(again.is_none(), "only the first start prints a token");
 }
 
@@ -117,7 +135,12 @@ fn the_schema_subcommand_prints_the_committed_sdl() {
 #[test]
 fn minting_a_token_with_an_unknown_role_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let output = kaim(dir.path()).args(["token", "--role", "ROOT"]).output().unwrap();
+    let output = kaim(dir.path())
+        .args(["token", "--role", "ROOT"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("ADMIN, MANAGER, ANALYST or INTEGRATOR"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("ADMIN, MANAGER, ANALYST or INTEGRATOR")
+    );
 }

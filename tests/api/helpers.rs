@@ -229,7 +229,10 @@ impl TestApp {
 
     /// The SQL of the statements run since the last reset.
     pub fn statements_run(&self) -> Vec<String> {
-        self.statement_log.lock().map(|log| log.clone()).unwrap_or_default()
+        self.statement_log
+            .lock()
+            .map(|log| log.clone())
+            .unwrap_or_default()
     }
 }
 

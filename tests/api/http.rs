@@ -227,7 +227,9 @@ async fn health_and_readiness_answer_and_graphiql_is_served() {
 }
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn claims_for(user: uuid::Uuid, role: &str) -> Value {

@@ -80,7 +80,10 @@ async fn seed_portfolio(app: &TestApp, clients: usize) {
                 updated_at: Set(db::now()),
             },
         );
-        contact::Entity::insert_many(contacts).exec(&app.db).await.unwrap();
+        contact::Entity::insert_many(contacts)
+            .exec(&app.db)
+            .await
+            .unwrap();
         let interactions = (0..7).map(|n| interaction::ActiveModel {
             id: Set(Uuid::now_v7()),
             client_id: Set(client.id),
@@ -97,7 +100,10 @@ async fn seed_portfolio(app: &TestApp, clients: usize) {
             recorded_by: Set(None),
             created_at: Set(db::now()),
         });
-        interaction::Entity::insert_many(interactions).exec(&app.db).await.unwrap();
+        interaction::Entity::insert_many(interactions)
+            .exec(&app.db)
+            .await
+            .unwrap();
         let checks = (0..2).map(|n| financial_check::ActiveModel {
             id: Set(Uuid::now_v7()),
             client_id: Set(client.id),
@@ -120,7 +126,10 @@ async fn seed_portfolio(app: &TestApp, clients: usize) {
             recorded_by: Set(None),
             created_at: Set(db::now()),
         });
-        financial_check::Entity::insert_many(checks).exec(&app.db).await.unwrap();
+        financial_check::Entity::insert_many(checks)
+            .exec(&app.db)
+            .await
+            .unwrap();
         need::Entity::insert(need::ActiveModel {
             id: Set(Uuid::now_v7()),
             client_id: Set(client.id),
@@ -203,10 +212,16 @@ async fn a_page_of_clients_with_everything_costs_a_fixed_number_of_statements() 
         assert_eq!(client["interactions"]["nodes"].as_array().unwrap().len(), 5);
         assert_eq!(client["interactions"]["nodes"][0]["amount"], "100.00");
         assert_eq!(client["latestFinancialCheck"]["fiscalYear"], 2025);
-        assert_eq!(client["currentPlan"]["actions"][0]["owner"]["name"], "Test Admin");
+        assert_eq!(
+            client["currentPlan"]["actions"][0]["owner"]["name"],
+            "Test Admin"
+        );
         assert_eq!(client["manager"]["name"], "Test Admin");
         // Orders inside the trailing twelve months: today and 30..330 days ago.
-        assert_eq!(client["revenue12m"], json!([{ "amount": "700.00", "currency": "GBP" }]));
+        assert_eq!(
+            client["revenue12m"],
+            json!([{ "amount": "700.00", "currency": "GBP" }])
+        );
     }
     assert!(
         counts[1] <= counts[0] + 2,
