@@ -127,10 +127,10 @@ fn parse_ogrn(text: &str) -> Result<String, InvalidRegistryId> {
 /// UK Companies House number: eight digits, or a two-letter prefix (SC, NI, OC, ...) and six
 /// digits. Shorter all-digit numbers are zero-padded, as Companies House does.
 fn parse_gb_company_number(text: &str) -> Result<String, InvalidRegistryId> {
+    const SHAPE: &str =
+        "a UK company number has 8 characters: 8 digits, or a 2-letter prefix and 6 digits";
     if !text.is_ascii() {
-        return Err(invalid(
-            "a UK company number has 8 characters: 8 digits, or a 2-letter prefix and 6 digits",
-        ));
+        return Err(invalid(SHAPE));
     }
     let all_digits = text.chars().all(|c| c.is_ascii_digit());
     if all_digits && (1..=8).contains(&text.len()) {
