@@ -46,6 +46,22 @@ enum Command {
         #[arg(long, default_value = "30d", value_parser = config::parse_duration)]
         ttl: Duration,
     },
+    /// Fill the database with sample data for trying the API.
+    Seed {
+        /// The demo portfolio: clients from several countries with contacts, three years of
+        /// interactions, financial checks, needs, account plans and the managers who own them.
+        #[arg(long)]
+        demo: bool,
+        /// How many clients.
+        #[arg(long, default_value_t = db::seed::DEFAULT_CLIENTS, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        clients: u32,
+        /// The same seed gives the same portfolio; another seed, another one.
+        #[arg(long, default_value_t = db::seed::DEFAULT_SEED)]
+        seed: u64,
+        /// Seed even when the database already has clients (the demo clients are added).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn parse_role(text: &str) -> Result<entity::enums::Role, String> {
@@ -117,6 +133,53 @@ async fn main() -> anyhow::Result<()> {
             };
             let token = tokens.mint(Principal { user_id, role }, ttl)?;
             writeln!(stdout, "{token}")?;
+        }
+        Command::Seed {
+            demo,
+            clients,
+            seed,
+            force,
+        } => {
+            if !demo {
+                anyhow::bail!(
+                    "nothing to seed: the demo portfolio is the only seed for now; run `kaim seed --demo`"
+                );
+            }
+            let db = startup::connect(&cli.settings).await?;
+            if cli.settings.migrate_on_start {
+                db::migrate(&db).await.context("applying migrations")?;
+            }
+            let started = std::time::Instant::now();
+            let options = db::seed::DemoOptions {
+                clients,
+                seed,
+                force,
+            };
+            let summary = db::seed::demo(&db, options)
+                .await
+                .map_err(|err| match err {
+                    kaim::error::AppError::Conflict(_) => anyhow::anyhow!(
+                        "{}: run `kaim seed --demo --force` to add the demo clients anyway",
+                        err.message()
+                    ),
+                    other => startup::app_error(other),
+                })?;
+            tracing::info!(
+                seed,
+                clients = summary.clients,
+                users = summary.users,
+                registry_ids = summary.registry_ids,
+                contacts = summary.contacts,
+                interactions = summary.interactions,
+                financial_checks = summary.financial_checks,
+                needs = summary.needs,
+                account_plans = summary.account_plans,
+                plan_objectives = summary.plan_objectives,
+                plan_actions = summary.plan_actions,
+                elapsed_ms = started.elapsed().as_millis(),
+                "demo portfolio seeded"
+            );
+            writeln!(stdout, "Seeded the demo portfolio (seed {seed}): {summary}")?;
         }
     }
     Ok(())

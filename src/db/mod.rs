@@ -8,6 +8,7 @@ pub mod interactions;
 pub mod keyset;
 pub mod needs;
 pub mod plans;
+pub mod seed;
 pub mod users;
 
 use std::time::Duration;

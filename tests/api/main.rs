@@ -11,3 +11,4 @@ mod http;
 mod statements;
 mod interactions;
 mod schema;
+mod seed;
