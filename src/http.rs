@@ -162,15 +162,20 @@ async fn execute(
     let response = schema.execute(request.data(principal).data(loaders)).await;
     // GraphQL-over-HTTP: with the GraphQL media type, a request that never reached execution
     // (it did not parse or validate) is a 400; with plain JSON, every answer is a 200.
-    let status = if wants_graphql_media(req)
-        && response.data == async_graphql::Value::Null
-        && response.is_err()
-    {
+    let status = if wants_graphql_media(req) && is_request_error(&response) {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
     json_response(req, status, &response)
+}
+
+/// A request error (the document did not parse or validate) stops before execution: no data and
+/// no error with a path. An execution error, even one that nulls all data, has a path.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 fn authenticate(

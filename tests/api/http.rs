@@ -175,6 +175,17 @@ async fn the_graphql_response_media_type_is_honoured() {
         StatusCode::BAD_REQUEST,
         "a request that does not validate"
     );
+    let response = send(
+        "application/graphql-response+json",
+        "{ client(id: \"bm9wZQ\") { name } }",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "an execution error is still a 200"
+    );
     let response = send("application/json", "{ nope }").await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/json");
