@@ -1,14 +1,17 @@
 //! kaim's integration tests: one binary, the real server over HTTP, a fresh database per test.
 
+// A failed set-up step should fail the test loudly, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 mod helpers;
 
-mod cli;
 mod checks;
+mod cli;
 mod clients;
 mod contacts;
-mod needs_plans;
 mod http;
-mod statements;
 mod interactions;
+mod needs_plans;
 mod schema;
 mod seed;
+mod statements;
