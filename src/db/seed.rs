@@ -2008,7 +2008,8 @@ impl Generator {
             * rng.random_range(0.6..1.5);
         let manager = self.manager(land);
         let (name, legal_name) = self.company_name(land, industry, size);
-        let domain = format!("{}.{}", ascii_slug(&name), land.tld());
+        // Under the reserved `.example` TLD, so no demo address can reach a real company.
+        let domain = format!("{}.{}.example", ascii_slug(&name), land.tld());
         let id = Uuid::now_v7();
         self.registry_ids(id, land, size, region)?;
         Ok(Profile {
