@@ -36,6 +36,12 @@ pub struct Settings {
     #[command(flatten)]
     pub api: ApiSettings,
 
+    #[command(flatten)]
+    pub limits: LimitSettings,
+
+    #[command(flatten)]
+    pub http: HttpSettings,
+
     /// Log output: human-readable text or one JSON object per line.
     #[arg(long, env = "KAIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -76,6 +82,27 @@ pub struct JwtSettings {
         default_value_t = 30
     )]
     pub leeway_seconds: u64,
+
+    /// JWKS URL of an identity provider (Keycloak, Auth0...) whose public keys verify RS256 or
+    /// ES256 tokens, chosen by the token's `kid`. Replaces `KAIM_JWT_PUBLIC_KEY`.
+    #[arg(long = "jwt-jwks-url", env = "KAIM_JWT_JWKS_URL")]
+    pub jwks_url: Option<String>,
+
+    /// Shortest time between two fetches of the JWKS caused by unknown `kid`s, in seconds.
+    #[arg(
+        long = "jwt-jwks-min-refresh",
+        env = "KAIM_JWT_JWKS_MIN_REFRESH_SECONDS",
+        default_value_t = 5
+    )]
+    pub jwks_min_refresh_seconds: u64,
+
+    /// Age after which the JWKS is fetched again on the next request, in seconds.
+    #[arg(
+        long = "jwt-jwks-refresh",
+        env = "KAIM_JWT_JWKS_REFRESH_SECONDS",
+        default_value_t = 600
+    )]
+    pub jwks_refresh_seconds: u64,
 }
 
 /// Limits and switches of the GraphQL endpoint.
@@ -96,6 +123,89 @@ pub struct ApiSettings {
     /// Largest request body, in bytes.
     #[arg(long, env = "KAIM_BODY_LIMIT", default_value_t = 4 * 1024 * 1024)]
     pub body_limit: usize,
+}
+
+/// What one request may ask of the server, and what production hides. Every limit answers
+/// `QUERY_TOO_COMPLEX` naming the limit, before any resolver runs (the deadline excepted).
+#[derive(Debug, Clone, Args)]
+pub struct LimitSettings {
+    /// Deepest nesting of fields in a query.
+    #[arg(long, env = "KAIM_MAX_DEPTH", default_value_t = LimitSettings::DEFAULT.max_depth)]
+    pub max_depth: usize,
+
+    /// Largest query complexity: each field costs 1, and a connection costs its page size
+    /// (`first` or `last`, default 20) times what is selected under it.
+    #[arg(long, env = "KAIM_MAX_COMPLEXITY", default_value_t = LimitSettings::DEFAULT.max_complexity)]
+    pub max_complexity: usize,
+
+    /// Most aliased fields in an operation (fragments counted where they are spread).
+    #[arg(long, env = "KAIM_MAX_ALIASES", default_value_t = LimitSettings::DEFAULT.max_aliases)]
+    pub max_aliases: usize,
+
+    /// Most fields at the root of an operation.
+    #[arg(long, env = "KAIM_MAX_ROOT_FIELDS", default_value_t = LimitSettings::DEFAULT.max_root_fields)]
+    pub max_root_fields: usize,
+
+    /// Most directives in an operation (fragments counted where they are spread).
+    #[arg(long, env = "KAIM_MAX_DIRECTIVES", default_value_t = LimitSettings::DEFAULT.max_directives)]
+    pub max_directives: usize,
+
+    /// Most lexical tokens in a query document (comments and commas do not count).
+    #[arg(long, env = "KAIM_MAX_TOKENS", default_value_t = LimitSettings::DEFAULT.max_tokens)]
+    pub max_tokens: usize,
+
+    /// Most characters in a query document.
+    #[arg(long, env = "KAIM_MAX_QUERY_CHARS", default_value_t = LimitSettings::DEFAULT.max_query_chars)]
+    pub max_query_chars: usize,
+
+    /// Accept a JSON array of operations in one POST.
+    #[arg(long, env = "KAIM_ALLOW_BATCH", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_batch: bool,
+
+    /// Most operations in one batch, when batches are allowed.
+    #[arg(long, env = "KAIM_MAX_BATCH", default_value_t = LimitSettings::DEFAULT.max_batch)]
+    pub max_batch: usize,
+
+    /// Longest a single operation may run, such as `10s` or `500ms`.
+    #[arg(long, env = "KAIM_QUERY_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub query_timeout: Duration,
+
+    /// Production hardening: no field suggestions in errors, and no introspection except for
+    /// ADMIN tokens.
+    #[arg(long, env = "KAIM_PRODUCTION", default_value_t = false, action = clap::ArgAction::Set)]
+    pub production: bool,
+}
+
+impl LimitSettings {
+    /// The defaults, as the environment gives them when nothing is set.
+    pub const DEFAULT: Self = Self {
+        max_depth: 12,
+        max_complexity: 10_000,
+        max_aliases: 30,
+        max_root_fields: 20,
+        max_directives: 50,
+        max_tokens: 10_000,
+        max_query_chars: 100_000,
+        allow_batch: false,
+        max_batch: 10,
+        query_timeout: Duration::from_secs(10),
+        production: false,
+    };
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// HTTP-level policy: which other origins may call the API from a browser.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HttpSettings {
+    /// Origins allowed to call the API from a browser (CORS), comma-separated, such as
+    /// `https://crm.example.com`; empty allows no cross-origin access.
+    #[arg(long, env = "KAIM_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
 }
 
 /// Output format of the logs.
@@ -135,6 +245,25 @@ impl Settings {
 /// When the text is not a duration.
 pub fn parse_duration(text: &str) -> Result<Duration, humantime::DurationError> {
     humantime::parse_duration(text)
+}
+
+/// A browser origin: `http` or `https`, a host and an optional port, nothing else.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let text = text.trim().trim_end_matches('/');
+    let invalid = || format!("`{text}` is not an origin such as `https://crm.example.com`");
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(invalid)?;
+    let valid = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if valid {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(invalid())
+    }
 }
 
 fn parse_secret(text: &str) -> Result<SecretString, String> {

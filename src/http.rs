@@ -1,25 +1,119 @@
-//! The only actix-web code: `/graphql` (POST and GET), GraphiQL, and health probes.
+//! The only actix-web code: `/graphql` (POST and GET), GraphiQL, and health probes; CORS,
+//! security headers and request ids on every response.
 
+use actix_cors::Cors;
 use actix_web::{
-    HttpRequest, HttpResponse,
+    HttpMessage as _, HttpRequest, HttpResponse,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
     http::{
-        StatusCode,
-        header::{self, HeaderValue},
+        Method, StatusCode,
+        header::{self, HeaderName, HeaderValue},
     },
+    middleware::Next,
     web,
 };
 use async_graphql::{
     ErrorExtensions as _, ServerError, http::GraphiQLSource, parser::types::OperationType,
 };
+use entity::enums::Role;
 use sea_orm::ConnectionTrait;
+use tracing_actix_web::RequestId;
 
 use crate::{
-    auth::{AuthError, TokenService},
+    auth::{AuthError, Principal, TokenService},
+    config::LimitSettings,
     error::AppError,
-    graphql::{AppSchema, AppState, request_data},
+    graphql::{AppSchema, AppState, limits, request_data},
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// The header naming the request in responses and logs.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Nothing but data: no scripts, no frames, no forms.
+const API_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// GraphiQL loads its scripts, styles and fonts from public CDNs and boots from an inline script.
+const GRAPHIQL_CSP: &str = "default-src 'none'; \
+    script-src 'unsafe-inline' https://unpkg.com; \
+    style-src 'unsafe-inline' https://unpkg.com https://fonts.googleapis.com; \
+    font-src data: https://unpkg.com https://fonts.gstatic.com; \
+    img-src data: https://unpkg.com https://graphql.org; \
+    connect-src 'self'; \
+    frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Browsers may call the API from the `origins` only; an empty list allows no other origin.
+/// Requests from elsewhere still reach the handlers (same-origin GraphiQL, tools without a
+/// browser) but get no CORS headers, so a browser does not let the page read the answer.
+pub fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods([Method::GET, Method::POST])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([REQUEST_ID])
+        .max_age(600)
+}
+
+/// Security headers and the request id on every response, refusals included. The request id is
+/// `tracing-actix-web`'s, so it also names the request's log lines.
+///
+/// # Errors
+/// An inner service's error, unchanged.
+pub async fn response_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let graphql = req.path() == "/graphql";
+    let id = request_id(req.request()).and_then(|id| HeaderValue::from_str(&id).ok());
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CONTENT_SECURITY_POLICY, API_CSP),
+    ] {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if graphql {
+        // Answers depend on the token: no shared or browser cache may keep them.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(id) = id {
+        headers.insert(REQUEST_ID, id);
+    }
+    Ok(response)
+}
+
+fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions().get::<RequestId>().map(ToString::to_string)
+}
+
+/// Internal errors show no cause; their `extensions.requestId` finds the logged one.
+fn tag_internal_errors(req: &HttpRequest, errors: &mut [ServerError]) {
+    let Some(id) = request_id(req) else {
+        return;
+    };
+    for error in errors {
+        let internal = error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .is_some_and(|code| *code == async_graphql::Value::from("INTERNAL"));
+        if internal {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("requestId", id.as_str());
+        }
+    }
+}
 
 /// Registers the routes on an actix `App`.
 pub fn routes(cfg: &mut web::ServiceConfig, graphiql: bool) {
@@ -42,6 +136,7 @@ async fn graphql_post(
     schema: web::Data<AppSchema>,
     state: web::Data<AppState>,
     tokens: web::Data<TokenService>,
+    limits: web::Data<LimitSettings>,
 ) -> HttpResponse {
     let media = req
         .headers()
@@ -61,13 +156,8 @@ async fn graphql_post(
         );
     }
     let request: async_graphql::Request = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(serde_json::Value::Array(_)) => {
-            return request_error(
-                &req,
-                StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                "batched requests are not enabled; send one operation per request",
-            );
+        Ok(serde_json::Value::Array(items)) => {
+            return execute_batch(&req, items, &schema, &state, &tokens, &limits).await;
         }
         Ok(value) => match serde_json::from_value(value) {
             Ok(request) => request,
@@ -89,7 +179,7 @@ async fn graphql_post(
             );
         }
     };
-    execute(&req, request, &schema, &state, &tokens).await
+    execute(&req, request, &schema, &state, &tokens, &limits).await
 }
 
 async fn graphql_get(
@@ -97,6 +187,7 @@ async fn graphql_get(
     schema: web::Data<AppSchema>,
     state: web::Data<AppState>,
     tokens: web::Data<TokenService>,
+    limits: web::Data<LimitSettings>,
 ) -> HttpResponse {
     let mut request = match async_graphql::http::parse_query_string(req.query_string()) {
         Ok(request) => request,
@@ -109,6 +200,15 @@ async fn graphql_get(
             );
         }
     };
+    // The document is parsed here, so its size is checked before the parser sees it.
+    if let Err(err) = limits::check_size(&request.query, &limits) {
+        return request_error(
+            &req,
+            StatusCode::BAD_REQUEST,
+            err.code().as_str(),
+            &err.message(),
+        );
+    }
     let operation = request.operation_name.clone();
     if let Ok(document) = request.parsed_query() {
         let is_mutation = document.operations.iter().any(|(name, op)| {
@@ -132,7 +232,7 @@ async fn graphql_get(
             return response;
         }
     }
-    execute(&req, request, &schema, &state, &tokens).await
+    execute(&req, request, &schema, &state, &tokens, &limits).await
 }
 
 async fn execute(
@@ -141,9 +241,119 @@ async fn execute(
     schema: &AppSchema,
     state: &AppState,
     tokens: &TokenService,
+    limits: &LimitSettings,
 ) -> HttpResponse {
-    let principal = match authenticate(req, tokens) {
+    let principal = match principal(req, tokens, state).await {
         Ok(principal) => principal,
+        Err(refusal) => return refusal,
+    };
+    let response = run(req, request, principal, schema, state, limits).await;
+    // GraphQL-over-HTTP: with the GraphQL media type, a request that never reached execution
+    // (it did not parse or validate) is a 400; with plain JSON, every answer is a 200.
+    let status = if wants_graphql_media(req) && is_request_error(&response) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    json_response(req, status, &response)
+}
+
+/// A JSON array of operations, run one after the other (so that their writes happen in order),
+/// when batches are enabled; the answer is the array of their responses.
+async fn execute_batch(
+    req: &HttpRequest,
+    items: Vec<serde_json::Value>,
+    schema: &AppSchema,
+    state: &AppState,
+    tokens: &TokenService,
+    limits: &LimitSettings,
+) -> HttpResponse {
+    let refusal = if !limits.allow_batch {
+        Some((
+            "QUERY_TOO_COMPLEX",
+            "batched requests are not enabled; send one operation per request".to_owned(),
+        ))
+    } else if items.is_empty() {
+        Some(("BAD_USER_INPUT", "the batch is empty".to_owned()))
+    } else if items.len() > limits.max_batch {
+        Some((
+            "QUERY_TOO_COMPLEX",
+            format!(
+                "the batch has {} operations; at most {} are allowed",
+                items.len(),
+                limits.max_batch
+            ),
+        ))
+    } else {
+        None
+    };
+    if let Some((code, message)) = refusal {
+        return request_error(req, StatusCode::BAD_REQUEST, code, &message);
+    }
+    let requests: Vec<async_graphql::Request> = match items
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()
+    {
+        Ok(requests) => requests,
+        Err(err) => {
+            return request_error(
+                req,
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &format!("an element of the batch is not a GraphQL request: {err}"),
+            );
+        }
+    };
+    let principal = match principal(req, tokens, state).await {
+        Ok(principal) => principal,
+        Err(refusal) => return refusal,
+    };
+    let mut responses = Vec::with_capacity(requests.len());
+    for request in requests {
+        responses.push(run(req, request, principal, schema, state, limits).await);
+    }
+    json_response(req, StatusCode::OK, &responses)
+}
+
+/// Executes one operation for `principal`.
+async fn run(
+    req: &HttpRequest,
+    request: async_graphql::Request,
+    principal: Principal,
+    schema: &AppSchema,
+    state: &AppState,
+    limits: &LimitSettings,
+) -> async_graphql::Response {
+    // In production only administrators may read the schema.
+    let request = if limits.production && principal.role != Role::Admin {
+        request.disable_introspection()
+    } else {
+        request
+    };
+    let (principal, loaders) = request_data(state, principal);
+    let mut response = schema.execute(request.data(principal).data(loaders)).await;
+    tag_internal_errors(req, &mut response.errors);
+    response
+}
+
+/// The request's principal, or the response refusing it.
+async fn principal(
+    req: &HttpRequest,
+    tokens: &TokenService,
+    state: &AppState,
+) -> Result<Principal, HttpResponse> {
+    match authenticate(req, tokens, &state.db).await {
+        Ok(principal) => Ok(principal),
+        Err(AuthError::Unavailable(cause)) => {
+            tracing::error!(error = %cause, "cannot check the token against the database");
+            Err(request_error(
+                req,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+                "the token cannot be checked right now; try again",
+            ))
+        }
         Err(err) => {
             tracing::debug!(error = ?err, "token refused");
             let mut response = request_error(
@@ -155,19 +365,9 @@ async fn execute(
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return response;
+            Err(response)
         }
-    };
-    let (principal, loaders) = request_data(state, principal);
-    let response = schema.execute(request.data(principal).data(loaders)).await;
-    // GraphQL-over-HTTP: with the GraphQL media type, a request that never reached execution
-    // (it did not parse or validate) is a 400; with plain JSON, every answer is a 200.
-    let status = if wants_graphql_media(req) && is_request_error(&response) {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    json_response(req, status, &response)
+    }
 }
 
 /// A request error (the document did not parse or validate) stops before execution: no data and
@@ -178,9 +378,10 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn authenticate(
+async fn authenticate(
     req: &HttpRequest,
     tokens: &TokenService,
+    db: &sea_orm::DatabaseConnection,
 ) -> Result<crate::auth::Principal, AuthError> {
     let header = req
         .headers()
@@ -191,7 +392,7 @@ fn authenticate(
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthError::Missing);
     }
-    tokens.verify(token.trim())
+    tokens.authenticate(db, token.trim()).await
 }
 
 fn wants_graphql_media(req: &HttpRequest) -> bool {
@@ -228,7 +429,9 @@ fn request_error(req: &HttpRequest, status: StatusCode, code: &str, message: &st
     error.extensions = async_graphql::Error::new(message)
         .extend_with(|_, ext| ext.set("code", code))
         .extensions;
-    let response = async_graphql::Response::from_errors(vec![error]);
+    let mut errors = vec![error];
+    tag_internal_errors(req, &mut errors);
+    let response = async_graphql::Response::from_errors(errors);
     json_response(req, status, &response)
 }
 
@@ -248,6 +451,7 @@ async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
 async fn graphiql_page() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, GRAPHIQL_CSP))
         .body(
             GraphiQLSource::build()
                 .endpoint("/graphql")

@@ -109,30 +109,45 @@ async fn main() -> anyhow::Result<()> {
                 db::migrate(&db).await.context("applying migrations")?;
             }
             let (tokens, _) = startup::token_service(&cli.settings)?;
-            let user_id = match user {
-                Some(id) => {
-                    db::users::find(&db, id)
-                        .await
-                        .map_err(startup::app_error)?
-                        .with_context(|| format!("no user has id {id}"))?
-                        .id
-                }
-                None => {
-                    db::users::insert(
-                        &db,
-                        db::users::NewUser {
-                            name,
-                            email: None,
-                            role,
-                        },
-                    )
+            let user = match user {
+                Some(id) => db::users::find(&db, id)
                     .await
                     .map_err(startup::app_error)?
-                    .id
-                }
+                    .with_context(|| format!("no user has id {id}"))?,
+                None => db::users::insert(
+                    &db,
+                    db::users::NewUser {
+                        name,
+                        email: None,
+                        role,
+                    },
+                )
+                .await
+                .map_err(startup::app_error)?,
             };
-            let token = tokens.mint(Principal { user_id, role }, ttl)?;
-            writeln!(stdout, "{token}")?;
+            let issued = tokens.issue(
+                Principal {
+                    user_id: user.id,
+                    role,
+                },
+                ttl,
+            )?;
+            // Recorded like a service token, so that it can be listed and revoked.
+            db::tokens::insert(
+                &db,
+                db::tokens::NewIssuedToken {
+                    jti: issued.jti,
+                    user_id: user.id,
+                    role,
+                    name: user.name,
+                    description: Some("minted with `kaim token`".into()),
+                    issued_at: issued.issued_at,
+                    expires_at: issued.expires_at,
+                },
+            )
+            .await
+            .map_err(startup::app_error)?;
+            writeln!(stdout, "{}", issued.token)?;
         }
         Command::Seed {
             demo,

@@ -2,7 +2,7 @@
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpServer, dev::Server, web};
+use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
@@ -72,17 +72,25 @@ impl Application {
         let state = AppState {
             db,
             api: Arc::new(settings.api.clone()),
+            tokens: tokens.clone(),
         };
-        let schema = graphql::build(state.clone());
+        let schema = graphql::build(state.clone(), &settings.limits);
         let body_limit = settings.api.body_limit;
         let graphiql = settings.api.graphiql;
+        let limits = web::Data::new(settings.limits.clone());
+        let cors_origins = settings.http.cors_origins.clone();
         let server = HttpServer::new(move || {
+            // The last `wrap` is the outermost: the logger's request id exists before the
+            // headers are added, and CORS refusals still get them.
             App::new()
+                .wrap(http::cors(&cors_origins))
+                .wrap(middleware::from_fn(http::response_headers))
                 .wrap(TracingLogger::default())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(web::Data::new(schema.clone()))
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::Data::new(tokens.clone()))
+                .app_data(limits.clone())
                 .configure(|cfg| http::routes(cfg, graphiql))
         })
         .shutdown_timeout(10)

@@ -5,11 +5,13 @@
 //! four decimal places (`*_e4` columns), exact on SQLite and PostgreSQL alike.
 
 pub mod account_plan;
+pub mod audit_event;
 pub mod client;
 pub mod contact;
 pub mod enums;
 pub mod financial_check;
 pub mod interaction;
+pub mod issued_token;
 pub mod need;
 pub mod plan_action;
 pub mod plan_objective;
@@ -18,10 +20,12 @@ pub mod user;
 
 pub mod prelude {
     pub use super::account_plan::Entity as AccountPlan;
+    pub use super::audit_event::Entity as AuditEvent;
     pub use super::client::Entity as Client;
     pub use super::contact::Entity as Contact;
     pub use super::financial_check::Entity as FinancialCheck;
     pub use super::interaction::Entity as Interaction;
+    pub use super::issued_token::Entity as IssuedToken;
     pub use super::need::Entity as Need;
     pub use super::plan_action::Entity as PlanAction;
     pub use super::plan_objective::Entity as PlanObjective;

@@ -1,6 +1,7 @@
 //! All database access: one file per aggregate, free functions generic over a connection or a
 //! transaction, so a resolver can group its writes in one transaction.
 
+pub mod audit;
 pub mod checks;
 pub mod clients;
 pub mod contacts;
@@ -9,6 +10,7 @@ pub mod keyset;
 pub mod needs;
 pub mod plans;
 pub mod seed;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

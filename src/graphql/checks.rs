@@ -8,11 +8,12 @@ use entity::financial_check;
 use super::{
     clients::{Client, parse_text},
     context::ContextExt,
-    guards::RoleGuard,
+    guards::{RoleGuard, Target, authorize_write},
     money::{decimal, parse_amount},
     node::{self, Kind},
     scalars::Decimal,
 };
+use crate::db::audit::{self, AuditAction, Event};
 use crate::{
     db::{self, checks as store},
     error::{AppError, AppResult},
@@ -31,86 +32,103 @@ impl FinancialCheck {
     }
 
     /// The client checked.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<Client> {
         Client::load(ctx, self.0.client_id).await
     }
 
     /// Where the figures come from: `manual` or a registry's name.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn source(&self) -> &str {
         &self.0.source
     }
 
     /// When the check was made.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn checked_at(&self) -> DateTime<Utc> {
         self.0.checked_at
     }
 
     /// The fiscal year the figures are for.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn fiscal_year(&self) -> Option<i32> {
         self.0.fiscal_year
     }
 
     /// Revenue for the fiscal year.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn revenue(&self) -> Option<Decimal> {
         decimal(self.0.revenue_e4)
     }
 
     /// Net income (negative: a loss).
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn net_income(&self) -> Option<Decimal> {
         decimal(self.0.net_income_e4)
     }
 
     /// Total assets.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn assets(&self) -> Option<Decimal> {
         decimal(self.0.assets_e4)
     }
 
     /// Equity.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn equity(&self) -> Option<Decimal> {
         decimal(self.0.equity_e4)
     }
 
     /// Debt.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn debt(&self) -> Option<Decimal> {
         decimal(self.0.debt_e4)
     }
 
     /// ISO 4217 currency of the amounts.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn currency(&self) -> Option<&str> {
         self.0.currency.as_deref()
     }
 
     /// Number of employees.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn employees(&self) -> Option<i32> {
         self.0.employees
     }
 
     /// Status in the company registry, as the source words it.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn registry_status(&self) -> Option<&str> {
         self.0.registry_status.as_deref()
     }
 
     /// Number of lawsuits.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn litigation_count(&self) -> Option<i32> {
         self.0.litigation_count
     }
 
     /// Total sum claimed in lawsuits.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn litigation_amount(&self) -> Option<Decimal> {
         decimal(self.0.litigation_amount_e4)
     }
 
     /// Number of government contracts.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn government_contracts(&self) -> Option<i32> {
         self.0.government_contracts_count
     }
 
     /// Total value of government contracts.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn government_contracts_amount(&self) -> Option<Decimal> {
         decimal(self.0.government_contracts_amount_e4)
     }
 
     /// The source's answer as received.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn raw_payload(&self) -> Option<async_graphql::Json<serde_json::Value>> {
         self.0.raw_payload.clone().map(async_graphql::Json)
     }
@@ -259,8 +277,14 @@ impl CheckMutation {
         let client_id = node::decode(&input.client_id, Kind::Client, "input.clientId")?;
         let new = input.parse(client_id, ctx.principal()?.user_id)?;
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        db::clients::get(&tx, client_id).await?;
+        authorize_write(&tx, ctx.principal()?, Target::Client(client_id)).await?;
         let check = store::insert(&tx, new).await?;
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            Event::created(AuditAction::Create, &check),
+        )
+        .await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(FinancialCheck(check))
     }

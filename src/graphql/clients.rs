@@ -8,7 +8,7 @@ use super::{
     checks::FinancialCheck,
     contacts::Contact,
     context::ContextExt,
-    guards::RoleGuard,
+    guards::{RoleGuard, Target, authorize_write, may_assign},
     interactions::{Interaction, InteractionFilter},
     loaders::{RegistryIdsOf, Revenue12mOf, nested_connection},
     money::Money,
@@ -18,6 +18,7 @@ use super::{
     plans::AccountPlan,
     users::{User, parse_name},
 };
+use crate::db::audit::{self, AuditAction, Event};
 use crate::{
     db::{self, clients as store},
     domain::{registry_id::RegistryIdValue, text::fold_for_search},
@@ -111,61 +112,73 @@ impl Client {
     }
 
     /// Industry label.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn industry(&self) -> Option<&str> {
         self.0.industry.as_deref()
     }
 
     /// Industry code (NACE, OKVED, SIC...).
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn industry_code(&self) -> Option<&str> {
         self.0.industry_code.as_deref()
     }
 
     /// Country, ISO 3166-1 alpha-2.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn country(&self) -> Option<&str> {
         self.0.country.as_deref()
     }
 
     /// Region within the country.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn region(&self) -> Option<&str> {
         self.0.region.as_deref()
     }
 
     /// Number of employees.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn employees(&self) -> Option<i32> {
         self.0.employees
     }
 
     /// Revenue band, such as `10M-50M EUR`.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn revenue_band(&self) -> Option<&str> {
         self.0.revenue_band.as_deref()
     }
 
     /// Markets the client serves.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn markets(&self) -> Vec<String> {
         serde_json::from_value(self.0.markets.clone()).unwrap_or_default()
     }
 
     /// The client's strategic plans, as far as we know them.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn strategic_plans(&self) -> Option<&str> {
         self.0.strategic_plans.as_deref()
     }
 
     /// Web site.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn website(&self) -> Option<&str> {
         self.0.website.as_deref()
     }
 
     /// Life-cycle status.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn status(&self) -> ClientStatus {
         self.0.status.into()
     }
 
     /// Whether the client is archived (hidden from lists unless asked for).
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn archived(&self) -> bool {
         self.0.archived_at.is_some()
     }
 
     /// When the client was archived.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn archived_at(&self) -> Option<DateTime<Utc>> {
         self.0.archived_at
     }
@@ -182,6 +195,7 @@ impl Client {
     }
 
     /// The key account manager responsible for the client.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn manager(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(id) = self.0.manager_id else {
             return Ok(None);
@@ -190,6 +204,7 @@ impl Client {
     }
 
     /// People at the client, by name.
+    #[graphql(complexity = "super::pagination::connection_cost(first, None, child_complexity)")]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
@@ -208,6 +223,10 @@ impl Client {
     }
 
     /// The interaction history, newest first.
+    #[graphql(
+        complexity = "super::pagination::connection_cost(first, None, child_complexity)",
+        guard = "RoleGuard::readers()"
+    )]
     async fn interactions(
         &self,
         ctx: &Context<'_>,
@@ -228,6 +247,10 @@ impl Client {
     }
 
     /// Financial checks, newest first.
+    #[graphql(
+        complexity = "super::pagination::connection_cost(first, None, child_complexity)",
+        guard = "RoleGuard::readers()"
+    )]
     async fn financial_checks(
         &self,
         ctx: &Context<'_>,
@@ -245,7 +268,32 @@ impl Client {
         .await?)
     }
 
+    /// The audit trail of the client and what is recorded about it (contacts, needs, plans,
+    /// checks, interactions), newest first: who changed which fields when, personal data
+    /// masked.
+    #[graphql(
+        guard = "RoleGuard::readers()",
+        complexity = "super::pagination::connection_cost(first, None, child_complexity)"
+    )]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured cap).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<Page<super::audit::AuditEvent>> {
+        Ok(nested_connection::<db::audit::OfClient, _>(
+            ctx.loaders(),
+            ctx.max_page_size(),
+            self.0.id,
+            PageArgs::forward(first, after),
+            (),
+            super::audit::AuditEvent,
+        )
+        .await?)
+    }
+
     /// The most recent financial check.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn latest_financial_check(
         &self,
         ctx: &Context<'_>,
@@ -258,6 +306,7 @@ impl Client {
     }
 
     /// Current and future needs, highest priority first.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn needs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Need>> {
         Ok(ctx
             .loaders()
@@ -269,6 +318,7 @@ impl Client {
     }
 
     /// Account plans, newest first.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn account_plans(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccountPlan>> {
         Ok(ctx
             .loaders()
@@ -280,6 +330,7 @@ impl Client {
     }
 
     /// The plan being worked on: the newest ACTIVE plan, else the newest DRAFT.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn current_plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<AccountPlan>> {
         let plans = ctx.loaders().plans_of(self.0.id).await?;
         let pick = |status| plans.iter().find(|p| p.status == status).cloned();
@@ -289,7 +340,7 @@ impl Client {
     }
 
     /// Order revenue of the trailing twelve months, per currency.
-    #[graphql(name = "revenue12m")]
+    #[graphql(name = "revenue12m", guard = "RoleGuard::readers()")]
     async fn revenue12m(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Money>> {
         let rows = ctx
             .loaders()
@@ -304,21 +355,25 @@ impl Client {
     }
 
     /// When the latest interaction took place.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn last_interaction_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_interaction_at
     }
 
     /// Optimistic concurrency: updates must send back the version they read.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn version(&self) -> i32 {
         self.0.version
     }
 
     /// When the client was created.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
     /// When the client was last changed.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -596,6 +651,7 @@ impl ClientQuery {
 
     /// The portfolio: clients filtered, ordered and paged (keyset cursors both ways).
     #[expect(clippy::too_many_arguments, reason = "one per GraphQL argument")]
+    #[graphql(complexity = "super::pagination::connection_cost(first, last, child_complexity)")]
     async fn clients(
         &self,
         ctx: &Context<'_>,
@@ -690,11 +746,30 @@ impl ClientMutation {
                 .map_or(enums::ClientStatus::Prospect, Into::into),
             manager_id: node::decode_opt(input.manager_id.as_ref(), Kind::User, "input.managerId")?,
         };
+        let principal = ctx.principal()?;
+        let mut new = new;
+        if principal.role == enums::Role::Manager && new.manager_id.is_none() {
+            new.manager_id = Some(principal.user_id);
+        }
+        if !may_assign(principal, None, new.manager_id) {
+            return Err(AppError::Forbidden(
+                "a manager creates clients for themselves, not for another manager".into(),
+            )
+            .into());
+        }
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
         if let Some(manager) = new.manager_id {
             ensure_user(&tx, manager, "input.managerId").await?;
         }
         let client = store::insert(&tx, new, &registry_ids).await?;
+        let event = Event::created(AuditAction::Create, &client);
+        let ids = audit::registry_ids(&registry_ids);
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            event.with_change("registryIds", serde_json::Value::Null, ids),
+        )
+        .await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Client(client))
     }
@@ -747,7 +822,15 @@ impl ClientMutation {
             status: input.status.map(Into::into),
         };
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        authorize_write(&tx, ctx.principal()?, Target::Client(id)).await?;
+        let before = store::get(&tx, id).await?;
         let client = store::update(&tx, id, version, changes).await?;
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            Event::changed(AuditAction::Update, &before, &client),
+        )
+        .await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Client(client))
     }
@@ -792,9 +875,18 @@ impl ClientMutation {
             ensure_user(&tx, manager, "managerId").await?;
         }
         let current = store::get(&tx, id).await?;
+        if !may_assign(ctx.principal()?, current.manager_id, manager) {
+            return Err(AppError::Forbidden(
+                "a manager may take an unmanaged client or hand on their own, never take one from another manager".into(),
+            )
+            .into());
+        }
+        let before = current.clone();
         let mut model: client::ActiveModel = current.into();
         model.manager_id = sea_orm::ActiveValue::Set(manager);
         let client = store::save_versioned(&tx, id, model, version).await?;
+        let event = Event::changed(AuditAction::AssignManager, &before, &client);
+        audit::record(&tx, ctx.principal()?, event).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Client(client))
     }
@@ -810,8 +902,14 @@ impl ClientMutation {
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
         let value = input.parse("input")?;
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        let client = store::get(&tx, id).await?;
-        store::insert_registry_id(&tx, id, &value).await?;
+        let client = authorize_write(&tx, ctx.principal()?, Target::Client(id)).await?;
+        let registry_id = store::insert_registry_id(&tx, id, &value).await?;
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            Event::created(AuditAction::Create, &registry_id),
+        )
+        .await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Client(client))
     }
@@ -825,10 +923,22 @@ async fn set_archived(
 ) -> async_graphql::Result<Client> {
     let id = node::decode(id, Kind::Client, "id")?;
     let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-    let current = store::get(&tx, id).await?;
+    let current = authorize_write(&tx, ctx.principal()?, Target::Client(id)).await?;
+    let before = current.clone();
     let mut model: client::ActiveModel = current.into();
     model.archived_at = sea_orm::ActiveValue::Set(archived.then(db::now));
     let client = store::save_versioned(&tx, id, model, version).await?;
+    let action = if archived {
+        AuditAction::Archive
+    } else {
+        AuditAction::Restore
+    };
+    audit::record(
+        &tx,
+        ctx.principal()?,
+        Event::changed(action, &before, &client),
+    )
+    .await?;
     tx.commit().await.map_err(AppError::from)?;
     Ok(Client(client))
 }

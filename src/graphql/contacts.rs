@@ -8,10 +8,11 @@ use uuid::Uuid;
 use super::{
     clients::{Client, parse_text},
     context::ContextExt,
-    guards::RoleGuard,
+    guards::{ContactDetailsGuard, RoleGuard, Target, authorize_write},
     node::{self, Kind},
     users::{parse_email, parse_name},
 };
+use crate::db::audit::{self, AuditAction, Event};
 use crate::{
     db::{self, contacts as store},
     error::{AppError, AppResult},
@@ -88,46 +89,55 @@ impl Contact {
     }
 
     /// Job title.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn position(&self) -> Option<&str> {
         self.0.position.as_deref()
     }
 
     /// Department.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn department(&self) -> Option<&str> {
         self.0.department.as_deref()
     }
 
     /// E-mail address.
+    #[graphql(guard = "ContactDetailsGuard::new(self.0.consent_at.is_some())")]
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
     }
 
     /// Phone number.
+    #[graphql(guard = "ContactDetailsGuard::new(self.0.consent_at.is_some())")]
     async fn phone(&self) -> Option<&str> {
         self.0.phone.as_deref()
     }
 
     /// How the contact prefers to be reached.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn preferred_channel(&self) -> Option<ContactChannel> {
         self.0.preferred_channel.map(Into::into)
     }
 
     /// Role in the buying centre.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn decision_role(&self) -> Option<DecisionRole> {
         self.0.decision_role.map(Into::into)
     }
 
     /// Influence on decisions, 1 (little) to 5 (decisive).
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn influence(&self) -> Option<i32> {
         self.0.influence.map(i32::from)
     }
 
     /// Attitude towards us.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn attitude(&self) -> Option<Attitude> {
         self.0.attitude.map(Into::into)
     }
 
     /// The contact this one reports to.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn reports_to(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Contact>> {
         let Some(id) = self.0.reports_to_id else {
             return Ok(None);
@@ -136,26 +146,31 @@ impl Contact {
     }
 
     /// Free notes about the person.
+    #[graphql(guard = "ContactDetailsGuard::new(self.0.consent_at.is_some())")]
     async fn notes(&self) -> Option<&str> {
         self.0.notes.as_deref()
     }
 
     /// Whether the person consented to the processing of their personal data.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn consent(&self) -> bool {
         self.0.consent_at.is_some()
     }
 
     /// When the person gave consent.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn consent_at(&self) -> Option<DateTime<Utc>> {
         self.0.consent_at
     }
 
     /// When the contact was recorded.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
     /// When the contact was last changed.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -294,11 +309,17 @@ impl ContactMutation {
             consent: input.consent.unwrap_or(false),
         };
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        db::clients::get(&tx, client_id).await?;
+        authorize_write(&tx, ctx.principal()?, Target::Client(client_id)).await?;
         if let Some(manager) = new.reports_to_id {
             ensure_colleague(&tx, manager, client_id, "input.reportsToId").await?;
         }
         let contact = store::insert(&tx, new).await?;
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            Event::created(AuditAction::Create, &contact),
+        )
+        .await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Contact(contact))
     }
@@ -347,6 +368,7 @@ impl ContactMutation {
             consent: input.consent,
         };
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        authorize_write(&tx, ctx.principal()?, Target::Contact(id)).await?;
         let current = store::get(&tx, id).await?;
         if let Some(Some(manager)) = changes.reports_to_id {
             let field = "input.reportsToId";
@@ -359,7 +381,14 @@ impl ContactMutation {
                 .into());
             }
         }
+        let before = current.clone();
         let contact = store::update(&tx, current, changes).await?;
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            Event::changed(AuditAction::Update, &before, &contact),
+        )
+        .await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Contact(contact))
     }
@@ -374,7 +403,10 @@ impl ContactMutation {
     ) -> async_graphql::Result<ID> {
         let uuid = node::decode(&id, Kind::Contact, "id")?;
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        authorize_write(&tx, ctx.principal()?, Target::Contact(uuid)).await?;
+        let before = store::get(&tx, uuid).await?;
         store::delete(&tx, uuid).await?;
+        audit::record(&tx, ctx.principal()?, Event::deleted(&before)).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(node::encode(Kind::Contact, uuid))
     }

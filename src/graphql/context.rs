@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use super::loaders::Loaders;
 use crate::{
-    auth::Principal,
+    auth::{Principal, TokenService},
     config::ApiSettings,
     error::{AppError, AppResult},
 };
@@ -18,6 +18,8 @@ use crate::{
 pub struct AppState {
     pub db: DatabaseConnection,
     pub api: Arc<ApiSettings>,
+    /// Verifies and mints tokens (its JWKS key cache is the one thing shared and refreshed).
+    pub tokens: TokenService,
 }
 
 /// The per-request data the HTTP layer attaches: who asks, and fresh batch loaders (so nothing

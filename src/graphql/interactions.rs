@@ -12,13 +12,15 @@ use super::{
     clients::{Client, parse_text},
     contacts::Contact,
     context::ContextExt,
-    guards::RoleGuard,
+    guards::{RoleGuard, may_record_interactions},
     money::{decimal, parse_amount},
     node::{self, Kind},
     pagination::{self, ConnectionFields, Page, PageArgs},
     scalars::Decimal,
 };
+use crate::db::audit::{self, AuditAction, Event};
 use crate::{
+    auth::Principal,
     db::{
         self,
         interactions::{self as store, ExternalKey, Insertion, NewInteraction},
@@ -81,36 +83,43 @@ impl Interaction {
     }
 
     /// What kind of event it was.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn kind(&self) -> InteractionKind {
         self.0.kind.into()
     }
 
     /// When it took place.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
 
     /// Subject line.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn subject(&self) -> Option<&str> {
         self.0.subject.as_deref()
     }
 
     /// What happened.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn summary(&self) -> Option<&str> {
         self.0.summary.as_deref()
     }
 
     /// Money that moved (an order's value), exact.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn amount(&self) -> Option<Decimal> {
         decimal(self.0.amount_e4)
     }
 
     /// ISO 4217 currency of `amount`.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn currency(&self) -> Option<&str> {
         self.0.currency.as_deref()
     }
 
     /// How it ended.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn outcome(&self) -> Option<&str> {
         self.0.outcome.as_deref()
     }
@@ -126,6 +135,7 @@ impl Interaction {
     }
 
     /// When kaim stored the record.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -264,7 +274,8 @@ fn pair_error(missing: &str, given: &str) -> AppError {
 
 /// The clients and contacts that rows refer to, loaded in one query each.
 struct References {
-    clients: HashSet<Uuid>,
+    /// Client id to its manager's id.
+    clients: HashMap<Uuid, Option<Uuid>>,
     /// Contact id to its client's id.
     contacts: HashMap<Uuid, Uuid>,
 }
@@ -280,7 +291,7 @@ impl References {
         let clients = db::clients::by_ids(db, &client_ids)
             .await?
             .into_iter()
-            .map(|c| c.id)
+            .map(|c| (c.id, c.manager_id))
             .collect();
         let contacts = if contact_ids.is_empty() {
             HashMap::new()
@@ -294,13 +305,18 @@ impl References {
         Ok(Self { clients, contacts })
     }
 
-    fn check(&self, row: &NewInteraction, prefix: &str) -> AppResult<()> {
-        if !self.clients.contains(&row.client_id) {
+    fn check(&self, row: &NewInteraction, prefix: &str, principal: Principal) -> AppResult<()> {
+        let Some(manager) = self.clients.get(&row.client_id) else {
             let name = format!("{prefix}clientId");
             return Err(AppError::bad_input(
                 &name,
                 format!("`{name}` names no client"),
             ));
+        };
+        if !may_record_interactions(principal, *manager) {
+            return Err(AppError::Forbidden(format!(
+                "`{prefix}clientId`: a manager records interactions only for the clients they manage"
+            )));
         }
         if let Some(contact) = row.contact_id
             && self.contacts.get(&contact) != Some(&row.client_id)
@@ -332,6 +348,7 @@ pub struct InteractionQuery;
 #[Object]
 impl InteractionQuery {
     /// Interactions with all clients, newest first.
+    #[graphql(complexity = "super::pagination::connection_cost(first, None, child_complexity)")]
     async fn interactions(
         &self,
         ctx: &Context<'_>,
@@ -382,11 +399,12 @@ impl InteractionMutation {
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
         References::load(&tx, &[&new])
             .await?
-            .check(&new, "input.")?;
+            .check(&new, "input.", principal)?;
         let (client_id, occurred_at) = (new.client_id, new.occurred_at);
         let model = match store::insert(&tx, new).await? {
             Insertion::Created(model) => {
                 db::clients::touch_last_interaction(&tx, client_id, occurred_at).await?;
+                audit::record(&tx, principal, Event::created(AuditAction::Record, &model)).await?;
                 model
             }
             Insertion::Existing(model) => model,
@@ -428,7 +446,7 @@ impl InteractionMutation {
         let mut rows = Vec::with_capacity(parsed.len());
         for (i, row) in parsed.into_iter().enumerate() {
             let row = row?;
-            references.check(&row, &format!("inputs[{i}]."))?;
+            references.check(&row, &format!("inputs[{i}]."), principal)?;
             rows.push(row);
         }
         let mut seen = HashSet::new();
@@ -450,7 +468,14 @@ impl InteractionMutation {
             let at = latest.entry(row.client_id).or_insert(row.occurred_at);
             *at = (*at).max(row.occurred_at);
         }
+        let mut imported: HashMap<Uuid, u64> = HashMap::new();
+        for row in &rows {
+            *imported.entry(row.client_id).or_default() += 1;
+        }
         let created = store::insert_many(&tx, rows).await?;
+        for (client_id, count) in imported {
+            audit::record(&tx, principal, Event::import(client_id, count)).await?;
+        }
         for (client_id, at) in latest {
             db::clients::touch_last_interaction(&tx, client_id, at).await?;
         }

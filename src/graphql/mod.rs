@@ -1,11 +1,13 @@
 //! The GraphQL API: its types, queries and mutations. Only this module defines GraphQL types.
 
+pub mod audit;
 pub mod checks;
 pub mod clients;
 pub mod contacts;
 pub mod context;
 pub mod guards;
 pub mod interactions;
+pub mod limits;
 pub mod loaders;
 pub mod money;
 pub mod needs;
@@ -14,6 +16,7 @@ pub mod pagination;
 pub mod plans;
 pub mod scalars;
 pub mod schema;
+pub mod tokens;
 pub mod users;
 
 pub use context::{AppState, request_data};

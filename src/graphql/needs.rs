@@ -7,9 +7,10 @@ use entity::{enums, need};
 use super::{
     clients::{Client, parse_text},
     context::ContextExt,
-    guards::RoleGuard,
+    guards::{RoleGuard, Target, authorize_write},
     node::{self, Kind},
 };
+use crate::db::audit::{self, AuditAction, Event};
 use crate::{
     db::{self, needs as store},
     error::{AppError, AppResult},
@@ -64,41 +65,49 @@ impl Need {
     }
 
     /// The client with the need.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<Client> {
         Client::load(ctx, self.0.client_id).await
     }
 
     /// Felt now or expected later.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn kind(&self) -> NeedKind {
         self.0.kind.into()
     }
 
     /// The SPIN stage it was found at.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn spin_stage(&self) -> Option<SpinStage> {
         self.0.spin_stage.map(Into::into)
     }
 
     /// What the client needs.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn description(&self) -> &str {
         &self.0.description
     }
 
     /// 1 (highest) to 5 (lowest).
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn priority(&self) -> i32 {
         i32::from(self.0.priority)
     }
 
     /// Whether it is still open.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn status(&self) -> NeedStatus {
         self.0.status.into()
     }
 
     /// When it was recorded.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
     /// When it was last changed.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -175,8 +184,14 @@ impl NeedMutation {
             status: input.status.map_or(enums::NeedStatus::Open, Into::into),
         };
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        db::clients::get(&tx, client_id).await?;
+        authorize_write(&tx, ctx.principal()?, Target::Client(client_id)).await?;
         let need = store::insert(&tx, new).await?;
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            Event::created(AuditAction::Create, &need),
+        )
+        .await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Need(need))
     }
@@ -205,7 +220,15 @@ impl NeedMutation {
             status: input.status.map(Into::into),
         };
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        authorize_write(&tx, ctx.principal()?, Target::Need(id)).await?;
+        let before = store::get(&tx, id).await?;
         let need = store::update(&tx, id, changes).await?;
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            Event::changed(AuditAction::Update, &before, &need),
+        )
+        .await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Need(need))
     }
@@ -219,7 +242,10 @@ impl NeedMutation {
     ) -> async_graphql::Result<ID> {
         let uuid = node::decode(&id, Kind::Need, "id")?;
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        authorize_write(&tx, ctx.principal()?, Target::Need(uuid)).await?;
+        let before = store::get(&tx, uuid).await?;
         store::delete(&tx, uuid).await?;
+        audit::record(&tx, ctx.principal()?, Event::deleted(&before)).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(node::encode(Kind::Need, uuid))
     }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     checks::FinancialCheck, clients::Client, contacts::Contact, context::ContextExt,
-    interactions::Interaction, needs::Need, plans::AccountPlan, users::User,
+    interactions::Interaction, needs::Need, plans::AccountPlan, tokens::ServiceToken, users::User,
 };
 use crate::error::{AppError, AppResult};
 
@@ -21,10 +21,11 @@ pub enum Kind {
     FinancialCheck,
     Need,
     AccountPlan,
+    ServiceToken,
 }
 
 impl Kind {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::Client,
         Self::Contact,
         Self::User,
@@ -32,6 +33,7 @@ impl Kind {
         Self::FinancialCheck,
         Self::Need,
         Self::AccountPlan,
+        Self::ServiceToken,
     ];
 
     const fn name(self) -> &'static str {
@@ -43,6 +45,7 @@ impl Kind {
             Self::FinancialCheck => "FinancialCheck",
             Self::Need => "Need",
             Self::AccountPlan => "AccountPlan",
+            Self::ServiceToken => "ServiceToken",
         }
     }
 }
@@ -105,6 +108,7 @@ pub enum Node {
     FinancialCheck(FinancialCheck),
     Need(Need),
     AccountPlan(AccountPlan),
+    ServiceToken(ServiceToken),
 }
 
 /// `node(id:)`.
@@ -143,6 +147,13 @@ impl NodeQuery {
                 .account_plan(uuid)
                 .await?
                 .map(|m| Node::AccountPlan(AccountPlan(m))),
+            // Issued tokens are administrators' business; to anyone else they do not exist.
+            Kind::ServiceToken if ctx.principal()?.role == entity::enums::Role::Admin => {
+                crate::db::tokens::find(ctx.db(), uuid)
+                    .await?
+                    .map(|m| Node::ServiceToken(ServiceToken(m)))
+            }
+            Kind::ServiceToken => None,
         })
     }
 }

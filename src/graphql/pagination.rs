@@ -22,6 +22,18 @@ use crate::{
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 
+/// The complexity of a connection field: its page size (`first`, else `last`, else the
+/// default) times the complexity of what is selected under it, plus one for the field. Used by
+/// `#[graphql(complexity = ...)]`; an oversized page is refused later by [`PageArgs::window`].
+#[must_use]
+pub fn connection_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first.or(last).map_or(DEFAULT_PAGE_SIZE, i32::unsigned_abs);
+    usize::try_from(size)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
 /// The count behind `totalCount`. It runs only when the field is asked for: a lazy future,
 /// shared in case the field is selected twice.
 #[derive(Clone)]
@@ -72,7 +84,9 @@ pub struct Edge<T> {
     concrete(name = "ClientEdge", params(super::clients::Client)),
     concrete(name = "ContactEdge", params(super::contacts::Contact)),
     concrete(name = "InteractionEdge", params(super::interactions::Interaction)),
-    concrete(name = "FinancialCheckEdge", params(super::checks::FinancialCheck))
+    concrete(name = "FinancialCheckEdge", params(super::checks::FinancialCheck)),
+    concrete(name = "AuditEventEdge", params(super::audit::AuditEvent)),
+    concrete(name = "ServiceTokenEdge", params(super::tokens::ServiceToken))
 )]
 impl<T: OutputType> Edge<T> {
     /// Opaque cursor of this item.
@@ -108,7 +122,9 @@ pub struct Page<T> {
     concrete(
         name = "FinancialCheckConnection",
         params(super::checks::FinancialCheck)
-    )
+    ),
+    concrete(name = "AuditEventConnection", params(super::audit::AuditEvent)),
+    concrete(name = "ServiceTokenConnection", params(super::tokens::ServiceToken))
 )]
 impl<T: OutputType> Page<T>
 where
@@ -325,6 +341,18 @@ mod tests {
         assert_eq!(decode_cursor(&cursor, "NAME:ASC"), Some(values));
         assert_eq!(decode_cursor(&cursor, "NAME:DESC"), None);
         assert_eq!(decode_cursor("not a cursor", "NAME:ASC"), None);
+    }
+
+    #[test]
+    fn a_connection_costs_its_page_size_times_what_is_under_it() {
+        assert_eq!(connection_cost(None, None, 3), 61);
+        assert_eq!(connection_cost(Some(5), None, 3), 16);
+        assert_eq!(connection_cost(None, Some(2), 3), 7);
+        assert_eq!(connection_cost(Some(-5), None, 3), 16);
+        assert_eq!(
+            connection_cost(Some(i32::MAX), None, usize::MAX),
+            usize::MAX
+        );
     }
 
     #[test]

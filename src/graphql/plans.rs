@@ -9,11 +9,12 @@ use entity::{account_plan, enums, plan_action, plan_objective};
 use super::{
     clients::{Client, ensure_user, parse_text},
     context::ContextExt,
-    guards::RoleGuard,
+    guards::{RoleGuard, Target, authorize_write},
     needs::parse_required_text,
     node::{self, Kind},
     users::{User, parse_name},
 };
+use crate::db::audit::{self, AuditAction, Event};
 use crate::{
     db::{self, plans as store},
     error::{AppError, AppResult},
@@ -60,31 +61,37 @@ impl AccountPlan {
     }
 
     /// The client the plan is for.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<Client> {
         Client::load(ctx, self.0.client_id).await
     }
 
     /// The plan's title.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn title(&self) -> &str {
         &self.0.title
     }
 
     /// First day the plan covers.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn period_start(&self) -> Option<NaiveDate> {
         self.0.period_start
     }
 
     /// Last day the plan covers.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn period_end(&self) -> Option<NaiveDate> {
         self.0.period_end
     }
 
     /// Where the plan stands.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn status(&self) -> PlanStatus {
         self.0.status.into()
     }
 
     /// What the plan sets out to reach, in order.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn objectives(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanObjective>> {
         Ok(ctx
             .loaders()
@@ -96,6 +103,7 @@ impl AccountPlan {
     }
 
     /// What is to be done, in order.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn actions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanAction>> {
         Ok(ctx
             .loaders()
@@ -107,11 +115,13 @@ impl AccountPlan {
     }
 
     /// When the plan was created.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
     /// When the plan was last changed.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -125,26 +135,31 @@ pub struct PlanObjective(pub plan_objective::Model);
 #[Object]
 impl PlanObjective {
     /// The objective's place in its plan, from 0; objectives are addressed by plan and position.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn position(&self) -> i32 {
         self.0.position
     }
 
     /// What is to be reached.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn description(&self) -> &str {
         &self.0.description
     }
 
     /// How reaching it is measured.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn measure(&self) -> Option<&str> {
         self.0.measure.as_deref()
     }
 
     /// When it is due.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn due_on(&self) -> Option<NaiveDate> {
         self.0.due_on
     }
 
     /// Where it stands.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn status(&self) -> TaskStatus {
         self.0.status.into()
     }
@@ -158,16 +173,19 @@ pub struct PlanAction(pub plan_action::Model);
 #[Object]
 impl PlanAction {
     /// The action's place in its plan, from 0; actions are addressed by plan and position.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn position(&self) -> i32 {
         self.0.position
     }
 
     /// What is to be done.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn description(&self) -> &str {
         &self.0.description
     }
 
     /// The objective the action serves, if any.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn objective(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PlanObjective>> {
         let Some(id) = self.0.objective_id else {
             return Ok(None);
@@ -182,6 +200,7 @@ impl PlanAction {
     }
 
     /// Who does it.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(id) = self.0.owner_id else {
             return Ok(None);
@@ -190,11 +209,13 @@ impl PlanAction {
     }
 
     /// When it is due.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn due_on(&self) -> Option<NaiveDate> {
         self.0.due_on
     }
 
     /// Where it stands.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn status(&self) -> TaskStatus {
         self.0.status.into()
     }
@@ -374,11 +395,19 @@ impl PlanMutation {
             .collect::<AppResult<Vec<_>>>()?;
 
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        db::clients::get(&tx, client_id).await?;
+        authorize_write(&tx, ctx.principal()?, Target::Client(client_id)).await?;
         let plan = store::insert(&tx, plan).await?;
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            Event::created(AuditAction::Create, &plan),
+        )
+        .await?;
         let mut objective_ids = Vec::with_capacity(objectives.len());
         for (i, objective) in objectives.into_iter().enumerate() {
             let row = store::insert_objective(&tx, plan.id, to_i32(i)?, objective).await?;
+            let event = Event::created(AuditAction::Create, &row).for_client(client_id);
+            audit::record(&tx, ctx.principal()?, event).await?;
             objective_ids.push(row.id);
         }
         let mut known_owners = HashSet::new();
@@ -389,7 +418,9 @@ impl PlanMutation {
                 ensure_user(&tx, owner, &format!("input.actions[{i}].ownerId")).await?;
             }
             let objective_id = objective.and_then(|o| objective_ids.get(o).copied());
-            store::insert_action(&tx, plan.id, to_i32(i)?, objective_id, action).await?;
+            let row = store::insert_action(&tx, plan.id, to_i32(i)?, objective_id, action).await?;
+            let event = Event::created(AuditAction::Create, &row).for_client(client_id);
+            audit::record(&tx, ctx.principal()?, event).await?;
         }
         tx.commit().await.map_err(AppError::from)?;
         Ok(AccountPlan(plan))
@@ -415,10 +446,18 @@ impl PlanMutation {
             status: input.status.map(Into::into),
         };
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        authorize_write(&tx, ctx.principal()?, Target::AccountPlan(id)).await?;
         let current = store::get(&tx, id).await?;
         let (start, end) = changes.period(&current);
         check_period(start, end)?;
+        let before = current.clone();
         let plan = store::update(&tx, current, changes).await?;
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            Event::changed(AuditAction::Update, &before, &plan),
+        )
+        .await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(AccountPlan(plan))
     }
@@ -435,9 +474,19 @@ impl PlanMutation {
         let plan_id = node::decode(&plan_id, Kind::AccountPlan, "planId")?;
         let position = parse_position("position", position)?;
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        store::get(&tx, plan_id).await?;
+        authorize_write(&tx, ctx.principal()?, Target::AccountPlan(plan_id)).await?;
+        let before = store::objectives_by_plans(&tx, &[plan_id]).await?;
         store::set_objective_status(&tx, plan_id, position, status.into()).await?;
         let plan = store::get(&tx, plan_id).await?;
+        if let Some(before) = before.into_iter().find(|o| o.position == position) {
+            let after = entity::plan_objective::Model {
+                status: status.into(),
+                ..before.clone()
+            };
+            let event =
+                Event::changed(AuditAction::Update, &before, &after).for_client(plan.client_id);
+            audit::record(&tx, ctx.principal()?, event).await?;
+        }
         tx.commit().await.map_err(AppError::from)?;
         Ok(AccountPlan(plan))
     }
@@ -454,9 +503,19 @@ impl PlanMutation {
         let plan_id = node::decode(&plan_id, Kind::AccountPlan, "planId")?;
         let position = parse_position("position", position)?;
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        store::get(&tx, plan_id).await?;
+        authorize_write(&tx, ctx.principal()?, Target::AccountPlan(plan_id)).await?;
+        let before = store::actions_by_plans(&tx, &[plan_id]).await?;
         store::set_action_status(&tx, plan_id, position, status.into()).await?;
         let plan = store::get(&tx, plan_id).await?;
+        if let Some(before) = before.into_iter().find(|a| a.position == position) {
+            let after = entity::plan_action::Model {
+                status: status.into(),
+                ..before.clone()
+            };
+            let event =
+                Event::changed(AuditAction::Update, &before, &after).for_client(plan.client_id);
+            audit::record(&tx, ctx.principal()?, event).await?;
+        }
         tx.commit().await.map_err(AppError::from)?;
         Ok(AccountPlan(plan))
     }
@@ -470,7 +529,10 @@ impl PlanMutation {
     ) -> async_graphql::Result<ID> {
         let uuid = node::decode(&id, Kind::AccountPlan, "id")?;
         let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        authorize_write(&tx, ctx.principal()?, Target::AccountPlan(uuid)).await?;
+        let before = store::get(&tx, uuid).await?;
         store::delete(&tx, uuid).await?;
+        audit::record(&tx, ctx.principal()?, Event::deleted(&before)).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(node::encode(Kind::AccountPlan, uuid))
     }

@@ -8,15 +8,24 @@ use super::{
     contacts::ContactMutation,
     context::AppState,
     interactions::{InteractionMutation, InteractionQuery},
+    limits::QueryLimits,
     needs::NeedMutation,
     node::NodeQuery,
     plans::PlanMutation,
+    tokens::{TokenMutation, TokenQuery},
     users::{UserMutation, UserQuery},
 };
+use crate::config::LimitSettings;
 
 /// The root query.
 #[derive(MergedObject, Default, Debug)]
-pub struct Query(NodeQuery, ClientQuery, UserQuery, InteractionQuery);
+pub struct Query(
+    NodeQuery,
+    ClientQuery,
+    UserQuery,
+    InteractionQuery,
+    TokenQuery,
+);
 
 /// The root mutation.
 #[derive(MergedObject, Default, Debug)]
@@ -28,17 +37,25 @@ pub struct Mutation(
     NeedMutation,
     PlanMutation,
     CheckMutation,
+    TokenMutation,
 );
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema over `state`. Testable without HTTP.
+/// Builds the schema over `state`, enforcing `limits`. Testable without HTTP.
 #[must_use]
-pub fn build(state: AppState) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn build(state: AppState, limits: &LimitSettings) -> AppSchema {
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(state)
-        .finish()
+        .limit_complexity(limits.max_complexity)
+        .extension(QueryLimits::new(limits.clone()));
+    // Suggestions ("Did you mean ...?") would let anyone map the schema without introspection.
+    if limits.production {
+        builder.disable_suggestions().finish()
+    } else {
+        builder.finish()
+    }
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.

@@ -8,6 +8,7 @@ use super::{
     guards::RoleGuard,
     node::{self, Kind},
 };
+use crate::db::audit::{self, AuditAction, Event};
 use crate::{
     db,
     error::{AppError, AppResult},
@@ -45,6 +46,7 @@ impl User {
     }
 
     /// E-mail address, if known.
+    #[graphql(guard = "RoleGuard::readers()")]
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
     }
@@ -169,7 +171,16 @@ impl UserMutation {
                 .transpose()?,
             role: input.role.into(),
         };
-        Ok(User(db::users::insert(ctx.db(), new).await?))
+        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        let user = db::users::insert(&tx, new).await?;
+        audit::record(
+            &tx,
+            ctx.principal()?,
+            Event::created(AuditAction::Create, &user),
+        )
+        .await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(User(user))
     }
 
     /// Changes a user's name, e-mail or role (administrators only).
@@ -191,7 +202,14 @@ impl UserMutation {
             .as_deref()
             .map(|e| parse_email("input.email", e).map(Some))
             .transpose()?;
-        let user = db::users::update(ctx.db(), id, name, email, input.role.map(Into::into)).await?;
+        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        let before = db::users::find(&tx, id).await?;
+        let user = db::users::update(&tx, id, name, email, input.role.map(Into::into)).await?;
+        if let Some(before) = before {
+            let event = Event::changed(AuditAction::Update, &before, &user);
+            audit::record(&tx, ctx.principal()?, event).await?;
+        }
+        tx.commit().await.map_err(AppError::from)?;
         Ok(User(user))
     }
 }

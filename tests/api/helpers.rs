@@ -13,7 +13,9 @@ use std::{
 use entity::enums::Role;
 use kaim::{
     auth::Principal,
-    config::{ApiSettings, JwtAlgorithm, JwtSettings, LogFormat, Settings},
+    config::{
+        ApiSettings, HttpSettings, JwtAlgorithm, JwtSettings, LimitSettings, LogFormat, Settings,
+    },
     db,
     startup::{self, Application},
 };
@@ -57,6 +59,9 @@ pub fn test_settings(data_dir: PathBuf, database_url: Option<String>) -> Setting
             issuer: "kaim".into(),
             audience: "kaim".into(),
             leeway_seconds: 5,
+            jwks_url: None,
+            jwks_min_refresh_seconds: 5,
+            jwks_refresh_seconds: 600,
         },
         api: ApiSettings {
             graphiql: true,
@@ -64,6 +69,8 @@ pub fn test_settings(data_dir: PathBuf, database_url: Option<String>) -> Setting
             import_max_rows: 1000,
             body_limit: 4 * 1024 * 1024,
         },
+        limits: LimitSettings::default(),
+        http: HttpSettings::default(),
         log_format: LogFormat::Text,
     }
 }

@@ -5,13 +5,17 @@
 
 mod helpers;
 
+mod audit;
 mod checks;
 mod cli;
 mod clients;
 mod contacts;
 mod http;
 mod interactions;
+mod limits;
 mod needs_plans;
+mod roles;
 mod schema;
 mod seed;
 mod statements;
+mod tokens;

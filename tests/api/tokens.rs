@@ -1,0 +1,527 @@
+//! Tokens: public keys from a JWKS URL (served by a mock identity provider), service tokens
+//! minted and revoked through the API, and the revocation list shared by every instance.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use entity::enums::Role;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use kaim::config::JwtAlgorithm;
+use reqwest::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers};
+
+use crate::helpers::{SECRET, TestApp, error_code};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A public key of the fixtures as a JWK with `kid`.
+fn jwk(file: &str, kid: &str) -> Value {
+    let mut jwk: Value = serde_json::from_slice(&std::fs::read(fixture(file)).unwrap()).unwrap();
+    jwk["kid"] = json!(kid);
+    jwk
+}
+
+fn rsa_jwk(kid: &str) -> Value {
+    jwk("rs256-public.jwk.json", kid)
+}
+
+fn claims(user: uuid::Uuid, role: &str) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({ "sub": user, "role": role, "iss": "kaim", "aud": "kaim",
+        "exp": now + 600, "nbf": now, "iat": now })
+}
+
+/// A token signed by the private key of the fixtures, naming `kid`.
+fn signed(algorithm: Algorithm, kid: &str, claims: &Value) -> String {
+    let mut header = Header::new(algorithm);
+    header.kid = Some(kid.to_owned());
+    let key = match algorithm {
+        Algorithm::RS256 => {
+            EncodingKey::from_rsa_pem(&std::fs::read(fixture("rs256-private.pem")).unwrap())
+        }
+        _ => EncodingKey::from_ec_pem(&std::fs::read(fixture("es256-private.pem")).unwrap()),
+    }
+    .unwrap();
+    encode(&header, claims, &key).unwrap()
+}
+
+/// A mock identity provider whose JWKS answer can be changed while the test runs.
+struct Provider {
+    server: MockServer,
+    answer: Arc<Mutex<ResponseTemplate>>,
+}
+
+impl Provider {
+    async fn start(keys: Value) -> Self {
+        let server = MockServer::start().await;
+        let answer = Arc::new(Mutex::new(
+            ResponseTemplate::new(200).set_body_json(json!({ "keys": keys })),
+        ));
+        let current = Arc::clone(&answer);
+        Mock::given(matchers::method("GET"))
+            .and(matchers::path("/realms/kaim/protocol/openid-connect/certs"))
+            .respond_with(move |_: &Request| current.lock().unwrap().clone())
+            .mount(&server)
+            .await;
+        Self { server, answer }
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "{}/realms/kaim/protocol/openid-connect/certs",
+            self.server.uri()
+        )
+    }
+
+    fn answer(&self, template: ResponseTemplate) {
+        *self.answer.lock().unwrap() = template;
+    }
+
+    fn serve_keys(&self, keys: Value) {
+        self.answer(ResponseTemplate::new(200).set_body_json(json!({ "keys": keys })));
+    }
+
+    /// How many times the JWKS was fetched.
+    async fn fetches(&self) -> usize {
+        self.server.received_requests().await.unwrap().len()
+    }
+}
+
+async fn spawn_with_jwks(
+    provider: &Provider,
+    algorithm: JwtAlgorithm,
+    min_refresh_seconds: u64,
+    refresh_seconds: u64,
+) -> TestApp {
+    let url = provider.url();
+    TestApp::spawn_with(|s| {
+        s.jwt.algorithm = algorithm;
+        s.jwt.secret = None;
+        s.jwt.public_key = None;
+        s.jwt.jwks_url = Some(url);
+        s.jwt.jwks_min_refresh_seconds = min_refresh_seconds;
+        s.jwt.jwks_refresh_seconds = refresh_seconds;
+    })
+    .await
+}
+
+async fn me_at(app: &TestApp, address: &str, token: &str) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(format!("{address}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ me { name role } }" }))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+async fn me(app: &TestApp, token: &str) -> (StatusCode, Value) {
+    me_at(app, &app.address, token).await
+}
+
+#[tokio::test]
+async fn a_jwks_key_verifies_and_an_unknown_kid_refetches_the_set_at_most_once_per_window() {
+    let provider = Provider::start(json!([rsa_jwk("k1")])).await;
+    let app = spawn_with_jwks(&provider, JwtAlgorithm::Rs256, 2, 600).await;
+    let admin = claims(app.admin_id, "ADMIN");
+
+    let (status, body) = me(&app, &signed(Algorithm::RS256, "k1", &admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["me"]["name"], "Test Admin");
+    let (status, _) = me(&app, &signed(Algorithm::RS256, "k1", &admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        provider.fetches().await,
+        1,
+        "a known kid is served from the set"
+    );
+
+    // The provider rotates in a new key; a token naming it makes the server fetch again.
+    provider.serve_keys(json!([rsa_jwk("k1"), rsa_jwk("k2")]));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (status, body) = me(&app, &signed(Algorithm::RS256, "k2", &admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(provider.fetches().await, 2, "an unknown kid fetches once");
+
+    // Another unknown kid inside the window does not fetch again.
+    let (status, body) = me(&app, &signed(Algorithm::RS256, "k3", &admin)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    assert_eq!(
+        provider.fetches().await,
+        2,
+        "no second fetch inside the window"
+    );
+
+    // Many unknown kids at once, after the window: one fetch between them.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let requests = (0..8).map(|i| {
+        let token = signed(Algorithm::RS256, &format!("unknown-{i}"), &admin);
+        let app = &app;
+        async move { me(app, &token).await.0 }
+    });
+    let statuses = futures::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        provider.fetches().await,
+        3,
+        "concurrent unknown kids share one fetch"
+    );
+}
+
+#[tokio::test]
+async fn the_last_good_key_set_is_kept_when_the_jwks_url_fails_or_answers_garbage() {
+    let provider = Provider::start(json!([rsa_jwk("k1")])).await;
+    // The set is old after a second, so every use after that tries to refresh it.
+    let app = spawn_with_jwks(&provider, JwtAlgorithm::Rs256, 1, 1).await;
+    let token = signed(Algorithm::RS256, "k1", &claims(app.admin_id, "ADMIN"));
+    let (status, _) = me(&app, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(provider.fetches().await, 1);
+
+    for (failure, template) in [
+        ("a server error", ResponseTemplate::new(500)),
+        (
+            "garbage",
+            ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"),
+        ),
+        (
+            "an empty set",
+            ResponseTemplate::new(200).set_body_json(json!({ "keys": [] })),
+        ),
+    ] {
+        provider.answer(template);
+        let before = provider.fetches().await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let (status, body) = me(&app, &token).await;
+        assert_eq!(status, StatusCode::OK, "after {failure}: {body}");
+        assert_eq!(
+            provider.fetches().await,
+            before + 1,
+            "a refresh was tried after {failure}"
+        );
+    }
+
+    // Once the provider is back, its new keys are used.
+    provider.serve_keys(json!([rsa_jwk("k2")]));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token = signed(Algorithm::RS256, "k2", &claims(app.admin_id, "ADMIN"));
+    let (status, _) = me(&app, &token).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn hs256_tokens_are_refused_by_a_jwks_server_even_with_a_symmetric_key_in_the_set() {
+    use base64::Engine;
+    let secret = b"a-shared-secret-an-attacker-planted-in-the-set";
+    let provider = Provider::start(json!([
+        rsa_jwk("k1"),
+        { "kty": "oct", "kid": "hmac", "alg": "HS256",
+          "k": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret) },
+    ]))
+    .await;
+    let app = spawn_with_jwks(&provider, JwtAlgorithm::Rs256, 0, 600).await;
+    let admin = claims(app.admin_id, "ADMIN");
+    let public_pem = std::fs::read(fixture("rs256-public.pem")).unwrap();
+    let hs256 = |kid: &str, key: &[u8]| {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(kid.to_owned());
+        encode(&header, &admin, &EncodingKey::from_secret(key).unwrap()).unwrap()
+    };
+    for (name, token) in [
+        (
+            "HS256 with the public key as secret",
+            hs256("k1", &public_pem),
+        ),
+        ("HS256 with the symmetric JWK", hs256("hmac", secret)),
+        ("HS256 with the test secret", hs256("k1", SECRET.as_bytes())),
+        (
+            "ES256 when RS256 is configured",
+            signed(Algorithm::ES256, "k1", &admin),
+        ),
+    ] {
+        let (status, body) = me(&app, &token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}");
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{name}");
+    }
+    assert_eq!(
+        provider.fetches().await,
+        0,
+        "tokens of another algorithm never cause a fetch"
+    );
+    let (status, body) = me(&app, &signed(Algorithm::RS256, "hmac", &admin)).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the symmetric key is not in the set: {body}"
+    );
+    let (status, _) = me(&app, &signed(Algorithm::RS256, "k1", &admin)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn es256_tokens_verify_through_jwks_and_rsa_keys_are_ignored() {
+    let provider =
+        Provider::start(json!([jwk("es256-public.jwk.json", "ec"), rsa_jwk("rsa"),])).await;
+    let app = spawn_with_jwks(&provider, JwtAlgorithm::Es256, 5, 600).await;
+    let admin = claims(app.admin_id, "ADMIN");
+    let (status, body) = me(&app, &signed(Algorithm::ES256, "ec", &admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = me(&app, &signed(Algorithm::RS256, "rsa", &admin)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+const MINT: &str = "mutation($input: MintServiceTokenInput!) {
+    mintServiceToken(input: $input) {
+        token
+        serviceToken { id name description role active expiresAt revokedAt user { name role } }
+    }
+}";
+
+const LIST: &str =
+    "{ serviceTokens(first: 10) { totalCount nodes { id name role active revokedAt } } }";
+
+const REVOKE: &str = "mutation($id: ID!) {
+    revokeToken(id: $id) { id active revokedAt revokedBy { name } }
+}";
+
+/// A second instance of the application on `app`'s database and secret.
+async fn second_instance(app: &TestApp) -> String {
+    let (instance, first_start) = kaim::startup::Application::build(app.settings.clone())
+        .await
+        .unwrap();
+    assert!(first_start.is_none());
+    let address = format!("http://127.0.0.1:{}", instance.port());
+    tokio::spawn(instance.run_until_stopped());
+    address
+}
+
+#[tokio::test]
+async fn a_service_token_minted_by_an_admin_works_is_listed_and_once_revoked_is_refused_by_every_instance()
+ {
+    let app = TestApp::spawn().await;
+    let other = second_instance(&app).await;
+    let minted = app
+        .data(
+            MINT,
+            json!({ "input": { "name": " Power BI ", "description": "Monthly portfolio reports",
+                "role": "ANALYST", "expiresIn": "90d" } }),
+        )
+        .await["mintServiceToken"]
+        .clone();
+    let token = minted["token"].as_str().unwrap().to_owned();
+    let record = &minted["serviceToken"];
+    assert_eq!(record["name"], "Power BI");
+    assert_eq!(record["role"], "ANALYST");
+    assert_eq!(record["active"], true);
+    assert_eq!(
+        record["user"],
+        json!({ "name": "Power BI", "role": "ANALYST" })
+    );
+    let expires_at: chrono::DateTime<chrono::Utc> =
+        record["expiresAt"].as_str().unwrap().parse().unwrap();
+    let in_90_days = chrono::Utc::now() + chrono::TimeDelta::days(90);
+    assert!((expires_at - in_90_days).num_seconds().abs() < 60);
+    let id = record["id"].as_str().unwrap().to_owned();
+
+    for address in [&app.address, &other] {
+        let (status, body) = me_at(&app, address, &token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["data"]["me"],
+            json!({ "name": "Power BI", "role": "ANALYST" })
+        );
+    }
+
+    let listed = app.graphql(LIST, json!({})).await;
+    assert_eq!(listed["data"]["serviceTokens"]["totalCount"], 1);
+    assert_eq!(listed["data"]["serviceTokens"]["nodes"][0]["id"], id);
+    assert!(
+        !listed.to_string().contains(&token),
+        "the token text is never listed"
+    );
+    let node = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on ServiceToken { name } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(node["node"]["name"], "Power BI");
+
+    let revoked = app.data(REVOKE, json!({ "id": id })).await["revokeToken"].clone();
+    assert_eq!(revoked["active"], false);
+    assert!(revoked["revokedAt"].is_string());
+    assert_eq!(revoked["revokedBy"]["name"], "Test Admin");
+    let again = app.data(REVOKE, json!({ "id": id })).await["revokeToken"].clone();
+    assert_eq!(
+        again["revokedAt"], revoked["revokedAt"],
+        "the first revocation stands"
+    );
+
+    for address in [&app.address, &other] {
+        let (status, body) = me_at(&app, address, &token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{address}: {body}");
+        assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    }
+    let (status, _) = me_at(&app, &other, &app.admin_token).await;
+    assert_eq!(status, StatusCode::OK, "other tokens still work");
+    let listed = app.graphql(LIST, json!({})).await;
+    assert_eq!(listed["data"]["serviceTokens"]["nodes"][0]["active"], false);
+}
+
+#[tokio::test]
+async fn a_service_token_lifetime_is_seconds_or_a_duration_of_at_most_two_years() {
+    let app = TestApp::spawn().await;
+    let mint = |expires_in: Value| {
+        app.graphql(
+            MINT,
+            json!({ "input": { "name": "ETL", "role": "INTEGRATOR", "expiresIn": expires_in } }),
+        )
+    };
+    let body = mint(json!(3600)).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let token = body["data"]["mintServiceToken"]["token"].as_str().unwrap();
+    let (status, _) = me(&app, token).await;
+    assert_eq!(status, StatusCode::OK);
+    for bad in [json!(0), json!("731d"), json!("soon"), json!(-5)] {
+        let body = mint(bad.clone()).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{bad}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_manager_cannot_mint_list_or_revoke_service_tokens() {
+    let app = TestApp::spawn().await;
+    let minted = app
+        .data(
+            MINT,
+            json!({ "input": { "name": "BI", "role": "ANALYST", "expiresIn": "1d" } }),
+        )
+        .await;
+    let id = minted["mintServiceToken"]["serviceToken"]["id"].clone();
+    let (manager, _) = app.user_token(Role::Manager, "Manager").await;
+    let attempts = [
+        (
+            MINT,
+            json!({ "input": { "name": "Mine", "role": "ADMIN", "expiresIn": "1d" } }),
+        ),
+        (LIST, json!({})),
+        (REVOKE, json!({ "id": id })),
+    ];
+    for (query, variables) in attempts {
+        let body = app.graphql_as(&manager, query, variables).await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{query}: {body}");
+    }
+    let node = app
+        .graphql_as(
+            &manager,
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(node["data"]["node"], Value::Null, "{node}");
+    let listed = app.graphql(LIST, json!({})).await;
+    assert_eq!(listed["data"]["serviceTokens"]["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn a_token_of_a_deleted_or_unknown_user_is_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let (token, id) = app.user_token(Role::Analyst, "Leaver").await;
+    let (status, _) = me(&app, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    let uuid = uuid::Uuid::parse_str(
+        String::from_utf8(
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &id).unwrap(),
+        )
+        .unwrap()
+        .split_once(':')
+        .unwrap()
+        .1,
+    )
+    .unwrap();
+    entity::user::Entity::delete_by_id(uuid)
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let (status, body) = me(&app, &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+
+    let mut unknown = claims(uuid::Uuid::now_v7(), "ADMIN");
+    unknown["jti"] = json!(uuid::Uuid::now_v7());
+    let forged = encode(
+        &Header::new(Algorithm::HS256),
+        &unknown,
+        &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let (status, _) = me(&app, &forged).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn kaim_token_records_what_it_mints_so_it_can_be_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = crate::helpers::test_settings(dir.path().to_path_buf(), None);
+    let (app, _) = kaim::startup::Application::build(settings.clone())
+        .await
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kaim"))
+        .env("KAIM_DATA_DIR", dir.path())
+        .env("KAIM_JWT_SECRET", SECRET)
+        .env_remove("KAIM_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .args(["token", "--role", "INTEGRATOR", "--name", "Importer"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let db = kaim::startup::connect(&settings).await.unwrap();
+    let recorded = entity::issued_token::Entity::find().all(&db).await.unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].name, "Importer");
+    assert_eq!(recorded[0].role, Role::Integrator);
+
+    let client = reqwest::Client::new();
+    let me = |token: String| {
+        client
+            .post(format!("{address}/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": "{ me { name } }" }))
+            .send()
+    };
+    assert_eq!(me(token.clone()).await.unwrap().status(), StatusCode::OK);
+    let admin = kaim::db::users::insert(
+        &db,
+        kaim::db::users::NewUser {
+            name: "Admin".into(),
+            email: None,
+            role: Role::Admin,
+        },
+    )
+    .await
+    .map_err(|e| e.message())
+    .unwrap();
+    kaim::db::tokens::revoke(&db, recorded[0].jti, admin.id)
+        .await
+        .map_err(|e| e.message())
+        .unwrap();
+    assert_eq!(me(token).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
