@@ -85,7 +85,7 @@ impl Provider {
         *self.answer.lock().unwrap() = template;
     }
 
-    fn serve_keys(&self, keys: Value) {
+    fn serve_keys(&self, keys: &Value) {
         self.answer(ResponseTemplate::new(200).set_body_json(json!({ "keys": keys })));
     }
 
@@ -147,7 +147,7 @@ async fn a_jwks_key_verifies_and_an_unknown_kid_refetches_the_set_at_most_once_p
     );
 
     // The provider rotates in a new key; a token naming it makes the server fetch again.
-    provider.serve_keys(json!([rsa_jwk("k1"), rsa_jwk("k2")]));
+    provider.serve_keys(&json!([rsa_jwk("k1"), rsa_jwk("k2")]));
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let (status, body) = me(&app, &signed(Algorithm::RS256, "k2", &admin)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -213,7 +213,7 @@ async fn the_last_good_key_set_is_kept_when_the_jwks_url_fails_or_answers_garbag
     }
 
     // Once the provider is back, its new keys are used.
-    provider.serve_keys(json!([rsa_jwk("k2")]));
+    provider.serve_keys(&json!([rsa_jwk("k2")]));
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let token = signed(Algorithm::RS256, "k2", &claims(app.admin_id, "ADMIN"));
     let (status, _) = me(&app, &token).await;
