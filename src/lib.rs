@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod enrichment;
 pub mod error;
 pub mod graphql;
 pub mod http;
