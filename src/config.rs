@@ -42,6 +42,9 @@ pub struct Settings {
     #[command(flatten)]
     pub http: HttpSettings,
 
+    #[command(flatten)]
+    pub scoring: ScoringSettings,
+
     /// Log output: human-readable text or one JSON object per line.
     #[arg(long, env = "KAIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -271,4 +274,71 @@ fn parse_secret(text: &str) -> Result<SecretString, String> {
         return Err("the JWT secret must be at least 32 characters".into());
     }
     Ok(SecretString::from(text.to_owned()))
+}
+
+/// How KAISM derives factors from the data.
+#[derive(Debug, Clone, Args)]
+pub struct ScoringSettings {
+    /// Trailing window, in months, over which orders count for the derived factors.
+    #[arg(long = "scoring-window-months", env = "KAIM_SCORING_WINDOW_MONTHS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub window_months: u32,
+
+    /// Conversion rates into the base currency, such as `EUR=1,USD=0.92,RUB=0.0101`. Order
+    /// volume in a currency without a rate is ranked among the clients ordering in that
+    /// currency.
+    #[arg(long = "scoring-rates", env = "KAIM_SCORING_RATES", value_delimiter = ',', value_parser = parse_rate)]
+    pub rates: Vec<CurrencyRate>,
+
+    /// The currency the rates convert into.
+    #[arg(
+        long = "scoring-base-currency",
+        env = "KAIM_SCORING_BASE_CURRENCY",
+        default_value = "EUR"
+    )]
+    pub base_currency: String,
+}
+
+impl Default for ScoringSettings {
+    fn default() -> Self {
+        Self {
+            window_months: 12,
+            rates: Vec::new(),
+            base_currency: "EUR".into(),
+        }
+    }
+}
+
+impl ScoringSettings {
+    /// The rate of `currency` into the base currency, if configured.
+    #[must_use]
+    pub fn rate(&self, currency: &str) -> Option<f64> {
+        if currency.eq_ignore_ascii_case(&self.base_currency) {
+            return Some(1.0);
+        }
+        self.rates
+            .iter()
+            .find(|r| r.currency.eq_ignore_ascii_case(currency))
+            .map(|r| r.rate)
+    }
+}
+
+/// One conversion rate: an amount in `currency` times `rate` is in the base currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurrencyRate {
+    pub currency: String,
+    pub rate: f64,
+}
+
+fn parse_rate(text: &str) -> Result<CurrencyRate, String> {
+    let invalid = || format!("`{text}` is not a rate such as `USD=0.92`");
+    let (currency, rate) = text.trim().split_once('=').ok_or_else(invalid)?;
+    let currency = currency.trim().to_ascii_uppercase();
+    let rate: f64 = rate.trim().parse().map_err(|_| invalid())?;
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(invalid());
+    }
+    if !(rate.is_finite() && rate > 0.0) {
+        return Err(format!("the rate of {currency} must be a positive number"));
+    }
+    Ok(CurrencyRate { currency, rate })
 }

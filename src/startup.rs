@@ -72,6 +72,7 @@ impl Application {
         let state = AppState {
             db,
             api: Arc::new(settings.api.clone()),
+            scoring: Arc::new(settings.scoring.clone()),
             tokens: tokens.clone(),
         };
         let schema = graphql::build(state.clone(), &settings.limits);

@@ -9,6 +9,7 @@ pub mod audit_event;
 pub mod client;
 pub mod contact;
 pub mod enums;
+pub mod factor_rating;
 pub mod financial_check;
 pub mod interaction;
 pub mod issued_token;
@@ -16,6 +17,8 @@ pub mod need;
 pub mod plan_action;
 pub mod plan_objective;
 pub mod registry_id;
+pub mod score;
+pub mod scoring_model;
 pub mod user;
 
 pub mod prelude {
@@ -23,6 +26,7 @@ pub mod prelude {
     pub use super::audit_event::Entity as AuditEvent;
     pub use super::client::Entity as Client;
     pub use super::contact::Entity as Contact;
+    pub use super::factor_rating::Entity as FactorRating;
     pub use super::financial_check::Entity as FinancialCheck;
     pub use super::interaction::Entity as Interaction;
     pub use super::issued_token::Entity as IssuedToken;
@@ -30,5 +34,7 @@ pub mod prelude {
     pub use super::plan_action::Entity as PlanAction;
     pub use super::plan_objective::Entity as PlanObjective;
     pub use super::registry_id::Entity as RegistryId;
+    pub use super::score::Entity as Score;
+    pub use super::scoring_model::Entity as ScoringModel;
     pub use super::user::Entity as User;
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_initial;
 mod m20261129_000002_tokens;
 mod m20261129_000003_audit;
+mod m20261129_000004_scoring;
 
 /// Every migration, in the order it applies.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_initial::Migration),
             Box::new(m20261129_000002_tokens::Migration),
             Box::new(m20261129_000003_audit::Migration),
+            Box::new(m20261129_000004_scoring::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{
     client,
     enums::{ClientStatus, InteractionKind, RegistryScheme},
-    interaction, registry_id,
+    interaction, registry_id, score,
 };
 use sea_orm::{
     ActiveEnum, ActiveModelTrait,
@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::keyset::{SortKey, Window, beyond};
 use crate::{
-    domain::{registry_id::RegistryIdValue, text},
+    domain::{kaism::Quadrant, registry_id::RegistryIdValue, text},
     error::{AppError, AppResult},
 };
 
@@ -68,6 +68,8 @@ pub struct ClientFilter {
     pub country: Vec<String>,
     pub manager_id: Option<Uuid>,
     pub has_registry_id: Option<RegistryScheme>,
+    /// Currently in any of these quadrants (unscored clients never match).
+    pub quadrant: Vec<Quadrant>,
     /// `false`: only current clients; `true`: only archived ones.
     pub archived: bool,
 }
@@ -80,6 +82,40 @@ pub enum ClientSort {
     UpdatedAt,
     Revenue12m,
     LastInteractionAt,
+    /// The current score's attractiveness; unscored clients count as -1.
+    Attractiveness,
+    /// The current score's loyalty; unscored clients count as -1.
+    Loyalty,
+}
+
+/// What an unscored client counts as when ordering by an axis, below any real score.
+pub const UNSCORED: f64 = -1.0;
+
+/// The values of a page's clients that the stored client row does not hold, for cursors.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SortExtras {
+    /// See [`revenue_total`].
+    pub revenue: i64,
+    /// The current score's axes, if scored.
+    pub attractiveness: Option<f64>,
+    pub loyalty: Option<f64>,
+}
+
+fn current_score_expr(column: score::Column) -> SimpleExpr {
+    let value = Query::select()
+        .expr(Expr::col((score::Entity, column)))
+        .from(score::Entity)
+        .and_where(
+            Expr::col((score::Entity, score::Column::ClientId))
+                .equals((client::Entity, client::Column::Id)),
+        )
+        .and_where(Expr::col((score::Entity, score::Column::IsCurrent)).eq(true))
+        .to_owned();
+    Func::coalesce([
+        SimpleExpr::SubQuery(None, Box::new(value.into())),
+        Expr::val(UNSCORED).into(),
+    ])
+    .into()
 }
 
 /// One term of a client ordering.
@@ -138,6 +174,8 @@ fn sort_key(order: ClientOrder, since: DateTime<Utc>) -> SortKey {
             Expr::val(never()),
         ])
         .into(),
+        ClientSort::Attractiveness => current_score_expr(score::Column::Attractiveness),
+        ClientSort::Loyalty => current_score_expr(score::Column::Loyalty),
     };
     SortKey::new(expr, order.descending)
 }
@@ -154,7 +192,9 @@ fn sort_keys(orders: &[ClientOrder], since: DateTime<Utc>) -> Vec<SortKey> {
     keys
 }
 
-fn filter_condition(filter: &ClientFilter) -> Condition {
+/// The condition selecting the clients of `filter`, for queries over clients elsewhere.
+#[must_use]
+pub fn filter_condition(filter: &ClientFilter) -> Condition {
     let mut cond = Condition::all();
     cond = if filter.archived {
         cond.add(client::Column::ArchivedAt.is_not_null())
@@ -187,6 +227,21 @@ fn filter_condition(filter: &ClientFilter) -> Condition {
                     .select_only()
                     .column(registry_id::Column::ClientId)
                     .filter(registry_id::Column::Scheme.eq(scheme))
+                    .into_query(),
+            ),
+        );
+    }
+    if !filter.quadrant.is_empty() {
+        cond = cond.add(
+            client::Column::Id.in_subquery(
+                score::Entity::find()
+                    .select_only()
+                    .column(score::Column::ClientId)
+                    .filter(score::Column::IsCurrent.eq(true))
+                    .filter(
+                        score::Column::Quadrant
+                            .is_in(filter.quadrant.iter().map(|q| q.as_str().to_owned())),
+                    )
                     .into_query(),
             ),
         );
@@ -232,17 +287,23 @@ pub async fn count<C: ConnectionTrait>(db: &C, filter: &ClientFilter) -> AppResu
         .await?)
 }
 
-/// The sort-key values of `client` under `orders`, for its cursor. Revenue comes from
-/// `revenue` (see [`revenue_12m_totals`]) as the stored model does not hold it.
+/// The sort-key values of `client` under `orders`, for its cursor. Revenue and scores come
+/// from `extras`, as the stored client row does not hold them.
 #[must_use]
-pub fn sort_values(client: &client::Model, orders: &[ClientOrder], revenue: i64) -> Vec<Value> {
+pub fn sort_values(
+    client: &client::Model,
+    orders: &[ClientOrder],
+    extras: SortExtras,
+) -> Vec<Value> {
     let mut values: Vec<Value> = orders
         .iter()
         .map(|order| match order.sort {
             ClientSort::Name => client.name.clone().into(),
             ClientSort::CreatedAt => client.created_at.into(),
             ClientSort::UpdatedAt => client.updated_at.into(),
-            ClientSort::Revenue12m => revenue.into(),
+            ClientSort::Revenue12m => extras.revenue.into(),
+            ClientSort::Attractiveness => extras.attractiveness.unwrap_or(UNSCORED).into(),
+            ClientSort::Loyalty => extras.loyalty.unwrap_or(UNSCORED).into(),
             ClientSort::LastInteractionAt => {
                 client.last_interaction_at.unwrap_or_else(never).into()
             }

@@ -9,6 +9,7 @@ pub mod interactions;
 pub mod keyset;
 pub mod needs;
 pub mod plans;
+pub mod scoring;
 pub mod seed;
 pub mod tokens;
 pub mod users;

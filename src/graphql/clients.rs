@@ -16,6 +16,7 @@ use super::{
     node::{self, Kind},
     pagination::{self, ConnectionFields, Page, PageArgs},
     plans::AccountPlan,
+    scoring::{Quadrant, Score},
     users::{User, parse_name},
 };
 use crate::db::audit::{self, AuditAction, Event};
@@ -339,6 +340,35 @@ impl Client {
             .map(AccountPlan))
     }
 
+    /// The current KAISM assessment; null until the client is first scored.
+    #[graphql(guard = "RoleGuard::readers()")]
+    async fn score(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Score>> {
+        Ok(ctx.loaders().current_score(self.0.id).await?.map(Score))
+    }
+
+    /// Every KAISM assessment of the client, newest first (each under the model version it
+    /// names), so movement between quadrants can be followed.
+    #[graphql(
+        guard = "RoleGuard::readers()",
+        complexity = "super::pagination::connection_cost(first, None, child_complexity)"
+    )]
+    async fn score_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most the configured cap).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<Page<Score>> {
+        Ok(nested_connection::<db::scoring::OfClient, _>(
+            ctx.loaders(),
+            ctx.max_page_size(),
+            self.0.id,
+            PageArgs::forward(first, after),
+            (),
+            Score,
+        )
+        .await?)
+    }
+
     /// Order revenue of the trailing twelve months, per currency.
     #[graphql(name = "revenue12m", guard = "RoleGuard::readers()")]
     async fn revenue12m(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Money>> {
@@ -395,13 +425,19 @@ pub struct ClientFilter {
     pub manager_id: Option<ID>,
     /// Has an identifier in this registry.
     pub has_registry_id: Option<RegistryScheme>,
+    /// Currently in any of these KAISM quadrants (unscored clients never match).
+    pub quadrant: Option<Vec<Quadrant>>,
     /// `true` lists archived clients instead of current ones.
     #[graphql(default = false)]
     pub archived: bool,
 }
 
 impl ClientFilter {
-    fn parse(self) -> AppResult<store::ClientFilter> {
+    /// The validated filter.
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` naming the offending `filter` field.
+    pub fn parse(self) -> AppResult<store::ClientFilter> {
         let search = self
             .search
             .map(|s| fold_for_search(s.trim()))
@@ -425,6 +461,12 @@ impl ClientFilter {
             country,
             manager_id: node::decode_opt(self.manager_id.as_ref(), Kind::User, "filter.managerId")?,
             has_registry_id: self.has_registry_id.map(Into::into),
+            quadrant: self
+                .quadrant
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             archived: self.archived,
         })
     }
@@ -444,6 +486,10 @@ pub enum ClientOrderField {
     Revenue12m,
     /// When the latest interaction took place (never counts as earliest).
     LastInteractionAt,
+    /// The current score's attractiveness (unscored clients count as -1, below any score).
+    Attractiveness,
+    /// The current score's loyalty (unscored clients count as -1, below any score).
+    Loyalty,
 }
 
 /// Sort direction.
@@ -464,7 +510,8 @@ pub struct ClientOrder {
     pub direction: OrderDirection,
 }
 
-fn parse_orders(orders: Option<Vec<ClientOrder>>) -> (Vec<store::ClientOrder>, String) {
+/// The orderings and their cursor signature; no ordering means name ascending.
+pub fn parse_orders(orders: Option<Vec<ClientOrder>>) -> (Vec<store::ClientOrder>, String) {
     let orders: Vec<store::ClientOrder> = orders
         .filter(|o| !o.is_empty())
         .unwrap_or_else(|| {
@@ -481,6 +528,8 @@ fn parse_orders(orders: Option<Vec<ClientOrder>>) -> (Vec<store::ClientOrder>, S
                 ClientOrderField::UpdatedAt => store::ClientSort::UpdatedAt,
                 ClientOrderField::Revenue12m => store::ClientSort::Revenue12m,
                 ClientOrderField::LastInteractionAt => store::ClientSort::LastInteractionAt,
+                ClientOrderField::Attractiveness => store::ClientSort::Attractiveness,
+                ClientOrderField::Loyalty => store::ClientSort::Loyalty,
             },
             descending: o.direction == OrderDirection::Desc,
         })
@@ -665,40 +714,76 @@ impl ClientQuery {
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<Page<Client>> {
         let filter = filter.unwrap_or_default().parse()?;
-        let (orders, signature) = parse_orders(order_by);
-        let window = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .window(ctx.max_page_size(), &signature)?;
-        let db = ctx.db();
-        let now = db::now();
-        let rows = store::list(db, &filter, &orders, &window, now).await?;
-        let revenue = if orders
-            .iter()
-            .any(|o| o.sort == store::ClientSort::Revenue12m)
-        {
-            let ids: Vec<_> = rows.iter().map(|c| c.id).collect();
-            store::revenue_12m(db, &ids, now).await?
-        } else {
-            std::collections::HashMap::new()
         };
-        let count_db = db.clone();
-        let total = ConnectionFields::lazy(async move {
-            let count = store::count(&count_db, &filter).await?;
-            Ok(i64::try_from(count).unwrap_or(i64::MAX))
-        });
-        Ok(pagination::connection(
-            rows,
-            &window,
-            &signature,
-            total,
-            |c| store::sort_values(c, &orders, store::revenue_total(revenue.get(&c.id))),
-            Client,
-        ))
+        Ok(client_page(ctx, filter, order_by, &args).await?)
     }
+}
+
+/// A page of the clients of `filter` in the `order_by` order: the list behind `clients` and
+/// every other connection of clients.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for bad pagination arguments; database failures.
+pub async fn client_page(
+    ctx: &Context<'_>,
+    filter: store::ClientFilter,
+    order_by: Option<Vec<ClientOrder>>,
+    args: &PageArgs,
+) -> AppResult<Page<Client>> {
+    let (orders, signature) = parse_orders(order_by);
+    let window = args.window(ctx.max_page_size(), &signature)?;
+    let db = ctx.db();
+    let now = db::now();
+    let rows = store::list(db, &filter, &orders, &window, now).await?;
+    let ids: Vec<_> = rows.iter().map(|c| c.id).collect();
+    let revenue = if orders
+        .iter()
+        .any(|o| o.sort == store::ClientSort::Revenue12m)
+    {
+        store::revenue_12m(db, &ids, now).await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    let scores: std::collections::HashMap<_, _> = if orders.iter().any(|o| {
+        matches!(
+            o.sort,
+            store::ClientSort::Attractiveness | store::ClientSort::Loyalty
+        )
+    }) {
+        db::scoring::current_by_clients(db, &ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.client_id, (s.attractiveness, s.loyalty)))
+            .collect()
+    } else {
+        std::collections::HashMap::new()
+    };
+    let count_db = db.clone();
+    let total = ConnectionFields::lazy(async move {
+        let count = store::count(&count_db, &filter).await?;
+        Ok(i64::try_from(count).unwrap_or(i64::MAX))
+    });
+    Ok(pagination::connection(
+        rows,
+        &window,
+        &signature,
+        total,
+        |c| {
+            let score = scores.get(&c.id);
+            let extras = store::SortExtras {
+                revenue: store::revenue_total(revenue.get(&c.id)),
+                attractiveness: score.map(|s| s.0),
+                loyalty: score.map(|s| s.1),
+            };
+            store::sort_values(c, &orders, extras)
+        },
+        Client,
+    ))
 }
 
 /// Changes to clients. Each mutation is one transaction.

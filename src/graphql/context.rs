@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use super::loaders::Loaders;
 use crate::{
     auth::{Principal, TokenService},
-    config::ApiSettings,
+    config::{ApiSettings, ScoringSettings},
     error::{AppError, AppResult},
 };
 
@@ -18,6 +18,8 @@ use crate::{
 pub struct AppState {
     pub db: DatabaseConnection,
     pub api: Arc<ApiSettings>,
+    /// How KAISM derives factors (window, currency rates).
+    pub scoring: Arc<ScoringSettings>,
     /// Verifies and mints tokens (its JWKS key cache is the one thing shared and refreshed).
     pub tokens: TokenService,
 }

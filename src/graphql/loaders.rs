@@ -6,7 +6,7 @@ use std::{collections::HashMap, hash::Hash, marker::PhantomData, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    account_plan, client, contact, financial_check, interaction, need, registry_id, user,
+    account_plan, client, contact, financial_check, interaction, need, registry_id, score, user,
 };
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -166,6 +166,84 @@ by_id!(
     account_plan::Model,
     account_plan::Column::Id
 );
+
+by_id!(
+    ScoreKey,
+    score,
+    score::Entity,
+    score::Model,
+    score::Column::Id
+);
+
+/// A client's current KAISM score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CurrentScoreOf(pub Uuid);
+
+impl Loader<CurrentScoreOf> for Db {
+    type Value = score::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[CurrentScoreOf],
+    ) -> Result<HashMap<CurrentScoreOf, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = db::scoring::current_by_clients(&self.db, &ids)
+            .await
+            .map_err(to_gql)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (CurrentScoreOf(row.client_id), row))
+            .collect())
+    }
+}
+
+/// A scoring model by version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ScoringModelVersion(pub i32);
+
+impl Loader<ScoringModelVersion> for Db {
+    type Value = Arc<db::scoring::Versioned>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ScoringModelVersion],
+    ) -> Result<HashMap<ScoringModelVersion, Self::Value>, Self::Error> {
+        let versions: Vec<i32> = keys.iter().map(|k| k.0).collect();
+        let models = db::scoring::models_by_versions(&self.db, &versions)
+            .await
+            .map_err(to_gql)?;
+        Ok(models
+            .into_iter()
+            .map(|(version, model)| (ScoringModelVersion(version), Arc::new(model)))
+            .collect())
+    }
+}
+
+impl Loaders {
+    /// A client's current score.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn current_score(
+        &self,
+        client_id: Uuid,
+    ) -> async_graphql::Result<Option<score::Model>> {
+        self.loader.load_one(CurrentScoreOf(client_id)).await
+    }
+
+    /// A scoring model by version.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn scoring_model(
+        &self,
+        version: i32,
+    ) -> async_graphql::Result<Option<Arc<db::scoring::Versioned>>> {
+        self.loader.load_one(ScoringModelVersion(version)).await
+    }
+}
 
 /// A client's registry identifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -16,6 +16,7 @@ pub mod pagination;
 pub mod plans;
 pub mod scalars;
 pub mod schema;
+pub mod scoring;
 pub mod tokens;
 pub mod users;
 

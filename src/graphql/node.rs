@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::{
     checks::FinancialCheck, clients::Client, contacts::Contact, context::ContextExt,
-    interactions::Interaction, needs::Need, plans::AccountPlan, tokens::ServiceToken, users::User,
+    interactions::Interaction, needs::Need, plans::AccountPlan, scoring::Score,
+    tokens::ServiceToken, users::User,
 };
 use crate::error::{AppError, AppResult};
 
@@ -22,10 +23,11 @@ pub enum Kind {
     Need,
     AccountPlan,
     ServiceToken,
+    Score,
 }
 
 impl Kind {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 9] = [
         Self::Client,
         Self::Contact,
         Self::User,
@@ -34,6 +36,7 @@ impl Kind {
         Self::Need,
         Self::AccountPlan,
         Self::ServiceToken,
+        Self::Score,
     ];
 
     const fn name(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Kind {
             Self::Need => "Need",
             Self::AccountPlan => "AccountPlan",
             Self::ServiceToken => "ServiceToken",
+            Self::Score => "Score",
         }
     }
 }
@@ -109,6 +113,7 @@ pub enum Node {
     Need(Need),
     AccountPlan(AccountPlan),
     ServiceToken(ServiceToken),
+    Score(Score),
 }
 
 /// `node(id:)`.
@@ -154,6 +159,7 @@ impl NodeQuery {
                     .map(|m| Node::ServiceToken(ServiceToken(m)))
             }
             Kind::ServiceToken => None,
+            Kind::Score => loaders.score(uuid).await?.map(|m| Node::Score(Score(m))),
         })
     }
 }

@@ -86,7 +86,8 @@ pub struct Edge<T> {
     concrete(name = "InteractionEdge", params(super::interactions::Interaction)),
     concrete(name = "FinancialCheckEdge", params(super::checks::FinancialCheck)),
     concrete(name = "AuditEventEdge", params(super::audit::AuditEvent)),
-    concrete(name = "ServiceTokenEdge", params(super::tokens::ServiceToken))
+    concrete(name = "ServiceTokenEdge", params(super::tokens::ServiceToken)),
+    concrete(name = "ScoreEdge", params(super::scoring::Score))
 )]
 impl<T: OutputType> Edge<T> {
     /// Opaque cursor of this item.
@@ -124,7 +125,8 @@ pub struct Page<T> {
         params(super::checks::FinancialCheck)
     ),
     concrete(name = "AuditEventConnection", params(super::audit::AuditEvent)),
-    concrete(name = "ServiceTokenConnection", params(super::tokens::ServiceToken))
+    concrete(name = "ServiceTokenConnection", params(super::tokens::ServiceToken)),
+    concrete(name = "ScoreConnection", params(super::scoring::Score))
 )]
 impl<T: OutputType> Page<T>
 where
@@ -265,6 +267,7 @@ fn value_to_json(value: &Value) -> serde_json::Value {
         Value::String(Some(s)) => json!(["s", s]),
         Value::BigInt(Some(n)) => json!(["i", n]),
         Value::Int(Some(n)) => json!(["i", n]),
+        Value::Double(Some(x)) => json!(["f", x]),
         Value::ChronoDateTimeUtc(Some(t)) => json!(["t", t.to_rfc3339()]),
         Value::Uuid(Some(u)) => json!(["u", u]),
         _ => serde_json::Value::Null,
@@ -276,6 +279,7 @@ fn json_to_value(json: &serde_json::Value) -> Option<Value> {
     Some(match tag.as_str() {
         "s" => Value::from(value.as_str()?.to_owned()),
         "i" => Value::from(value.as_i64()?),
+        "f" => Value::from(value.as_f64()?),
         "t" => Value::from(DateTime::parse_from_rfc3339(value.as_str()?).ok()?.to_utc()),
         "u" => Value::from(Uuid::parse_str(value.as_str()?).ok()?),
         _ => return None,

@@ -12,6 +12,7 @@ use super::{
     needs::NeedMutation,
     node::NodeQuery,
     plans::PlanMutation,
+    scoring::{ScoringMutation, ScoringQuery},
     tokens::{TokenMutation, TokenQuery},
     users::{UserMutation, UserQuery},
 };
@@ -25,6 +26,7 @@ pub struct Query(
     UserQuery,
     InteractionQuery,
     TokenQuery,
+    ScoringQuery,
 );
 
 /// The root mutation.
@@ -38,6 +40,7 @@ pub struct Mutation(
     PlanMutation,
     CheckMutation,
     TokenMutation,
+    ScoringMutation,
 );
 
 /// The executable schema.

@@ -71,6 +71,7 @@ pub fn test_settings(data_dir: PathBuf, database_url: Option<String>) -> Setting
         },
         limits: LimitSettings::default(),
         http: HttpSettings::default(),
+        scoring: kaim::config::ScoringSettings::default(),
         log_format: LogFormat::Text,
     }
 }
