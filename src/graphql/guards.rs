@@ -81,12 +81,16 @@ pub async fn authorize_write<C: ConnectionTrait>(
 ) -> AppResult<client::Model> {
     let client_id = match target {
         Target::Client(id) => id,
-        Target::Contact(id) => owner::<contact::Entity, _>(db, contact::Column::Id, id, "contact")
-            .await?
-            .client_id,
-        Target::Need(id) => owner::<need::Entity, _>(db, need::Column::Id, id, "need")
-            .await?
-            .client_id,
+        Target::Contact(id) => {
+            owner::<contact::Entity, _>(db, contact::Column::Id, id, "contact")
+                .await?
+                .client_id
+        }
+        Target::Need(id) => {
+            owner::<need::Entity, _>(db, need::Column::Id, id, "need")
+                .await?
+                .client_id
+        }
         Target::AccountPlan(id) => {
             owner::<account_plan::Entity, _>(db, account_plan::Column::Id, id, "account plan")
                 .await?
