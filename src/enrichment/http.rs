@@ -19,7 +19,7 @@ use governor::{
 use rand::Rng;
 use reqwest::{
     StatusCode,
-    header::{HeaderMap, LOCATION, RETRY_AFTER},
+    header::{HeaderMap, HeaderValue, LOCATION, RETRY_AFTER, USER_AGENT},
     redirect,
 };
 use serde::de::DeserializeOwned;
@@ -163,11 +163,18 @@ impl HttpClient {
         default_headers: HeaderMap,
         secrets: Vec<String>,
     ) -> Result<Self, ProviderError> {
+        let mut default_headers = default_headers;
+        // A provider may declare its own User-Agent (the SEC requires a contact in it).
+        default_headers
+            .entry(USER_AGENT)
+            .or_insert(HeaderValue::from_static(concat!(
+                "kaim/",
+                env!("CARGO_PKG_VERSION")
+            )));
         let client = reqwest::Client::builder()
             .connect_timeout(policy.connect_timeout)
             .timeout(policy.request_timeout)
             .default_headers(default_headers)
-            .user_agent(concat!("kaim/", env!("CARGO_PKG_VERSION")))
             .redirect(same_origin_redirects())
             .build()
             .map_err(|e| ProviderError::Config {

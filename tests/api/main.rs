@@ -10,6 +10,7 @@ mod checks;
 mod cli;
 mod clients;
 mod contacts;
+mod enrichment;
 mod http;
 mod interactions;
 mod limits;
