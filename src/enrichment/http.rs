@@ -3,13 +3,7 @@
 //! connection errors), a circuit breaker and a rate limit per provider, a response size cap,
 //! and no redirects to other hosts. Everything that goes wrong becomes a [`ProviderError`].
 
-use std::{
-    fmt,
-    num::NonZeroU32,
-    str::FromStr,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{fmt, num::NonZeroU32, str::FromStr, sync::Mutex, time::Duration};
 
 use governor::{
     Quota, RateLimiter,
@@ -591,6 +585,3 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .ok()
         .map(Duration::from_secs)
 }
-
-/// A shared handle, as providers hold it.
-pub type SharedHttpClient = Arc<HttpClient>;

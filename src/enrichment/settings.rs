@@ -1,14 +1,14 @@
 //! Settings of the registry providers: one `KAIM_<PROVIDER>_*` group per registry and the
 //! shared resilience policy. Defaults follow each registry's documented limits.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use clap::Args;
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{
-    ProviderError, ProviderId, ProviderSet,
+    Provider, ProviderError, ProviderId, ProviderSet,
     checko::Checko,
     companies_house::CompaniesHouse,
     dadata::Dadata,
@@ -28,7 +28,6 @@ pub struct ProviderConfig {
 
 /// Registry providers: base URLs, keys, and the resilience policy.
 #[derive(Debug, Clone, Args)]
-#[allow(clippy::struct_field_names, reason = "flat names mirror the variables")]
 pub struct EnrichmentSettings {
     /// GLEIF LEI API base URL.
     #[arg(
@@ -199,15 +198,13 @@ impl EnrichmentSettings {
         let mut set = ProviderSet::default();
         for id in ProviderId::ALL {
             let config = self.provider_config(id);
-            let built: Result<std::sync::Arc<dyn super::Provider>, ProviderError> = match id {
-                ProviderId::Gleif => Gleif::new(config).map(|p| std::sync::Arc::new(p) as _),
-                ProviderId::CompaniesHouse => {
-                    CompaniesHouse::new(config).map(|p| std::sync::Arc::new(p) as _)
-                }
-                ProviderId::Dadata => Dadata::new(config).map(|p| std::sync::Arc::new(p) as _),
+            let built: Result<Arc<dyn Provider>, ProviderError> = match id {
+                ProviderId::Gleif => Gleif::new(config).map(|p| Arc::new(p) as _),
+                ProviderId::CompaniesHouse => CompaniesHouse::new(config).map(|p| Arc::new(p) as _),
+                ProviderId::Dadata => Dadata::new(config).map(|p| Arc::new(p) as _),
                 ProviderId::SecEdgar => SecEdgar::new(config, self.sec_edgar_user_agent.as_deref())
-                    .map(|p| std::sync::Arc::new(p) as _),
-                ProviderId::Checko => Checko::new(config).map(|p| std::sync::Arc::new(p) as _),
+                    .map(|p| Arc::new(p) as _),
+                ProviderId::Checko => Checko::new(config).map(|p| Arc::new(p) as _),
             };
             match built {
                 Ok(provider) => set.enabled.push(provider),
