@@ -62,6 +62,8 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Re-score every current client under the current KAISM model (for cron).
+    Rescore,
 }
 
 fn parse_role(text: &str) -> Result<entity::enums::Role, String> {
@@ -195,6 +197,33 @@ async fn main() -> anyhow::Result<()> {
                 "demo portfolio seeded"
             );
             writeln!(stdout, "Seeded the demo portfolio (seed {seed}): {summary}")?;
+        }
+        Command::Rescore => {
+            let db = startup::connect(&cli.settings).await?;
+            if cli.settings.migrate_on_start {
+                db::migrate(&db).await.context("applying migrations")?;
+            }
+            let started = std::time::Instant::now();
+            let filter = db::clients::ClientFilter::default();
+            let outcome = db::scoring::rescore(
+                &db,
+                &cli.settings.scoring,
+                db::scoring::Scope::Filter(&filter),
+            )
+            .await
+            .map_err(startup::app_error)?;
+            let elapsed = started.elapsed().as_millis();
+            tracing::info!(
+                rescored = outcome.rescored,
+                changed_quadrant = outcome.changed_quadrant,
+                elapsed_ms = elapsed,
+                "portfolio re-scored"
+            );
+            writeln!(
+                stdout,
+                "Rescored {} clients, {} changed quadrant, in {elapsed} ms",
+                outcome.rescored, outcome.changed_quadrant
+            )?;
         }
     }
     Ok(())

@@ -492,22 +492,25 @@ pub async fn gather<C: ConnectionTrait + StreamTrait>(
         finish(current, &mut dates);
     }
 
-    // Tenure: the first interaction of any kind, ever.
-    let firsts = interaction::Entity::find()
-        .select_only()
-        .column(interaction::Column::ClientId)
-        .column_as(Expr::col(interaction::Column::OccurredAt).min(), "first_at")
-        .filter(interaction::Column::ClientId.in_subquery(scope.client_ids()))
-        .group_by(interaction::Column::ClientId)
-        .into_tuple::<(Uuid, DateTime<Utc>)>()
-        .stream(db)
-        .await?;
-    let mut firsts = std::pin::pin!(firsts);
-    while let Some((id, first)) = firsts.try_next().await? {
-        if let Some(values) = inputs.derived.get_mut(&id) {
-            #[expect(clippy::cast_precision_loss, reason = "seconds of a relationship")]
-            let years = Ord::max((now - first).num_seconds(), 0) as f64 / (365.25 * 86_400.0);
-            values[slot("tenure")] = Some(kaism::tenure(years));
+    // Tenure: the first interaction of any kind, ever. Each stream is dropped before the next
+    // statement, as a transaction's connection serves one statement at a time.
+    {
+        let firsts = interaction::Entity::find()
+            .select_only()
+            .column(interaction::Column::ClientId)
+            .column_as(Expr::col(interaction::Column::OccurredAt).min(), "first_at")
+            .filter(interaction::Column::ClientId.in_subquery(scope.client_ids()))
+            .group_by(interaction::Column::ClientId)
+            .into_tuple::<(Uuid, DateTime<Utc>)>()
+            .stream(db)
+            .await?;
+        let mut firsts = std::pin::pin!(firsts);
+        while let Some((id, first)) = firsts.try_next().await? {
+            if let Some(values) = inputs.derived.get_mut(&id) {
+                #[expect(clippy::cast_precision_loss, reason = "seconds of a relationship")]
+                let years = Ord::max((now - first).num_seconds(), 0) as f64 / (365.25 * 86_400.0);
+                values[slot("tenure")] = Some(kaism::tenure(years));
+            }
         }
     }
 
@@ -581,18 +584,20 @@ pub async fn gather<C: ConnectionTrait + StreamTrait>(
     }
 
     // Ratings and current quadrants.
-    let ratings = factor_rating::Entity::find()
-        .filter(factor_rating::Column::ClientId.in_subquery(scope.client_ids()))
-        .stream(db)
-        .await?;
-    let mut ratings = std::pin::pin!(ratings);
-    while let Some(rating) = ratings.try_next().await? {
-        if let Ok(value) = kaism::rating_value(rating.rating) {
-            inputs
-                .ratings
-                .entry(rating.client_id)
-                .or_default()
-                .push((rating.factor_key, value));
+    {
+        let ratings = factor_rating::Entity::find()
+            .filter(factor_rating::Column::ClientId.in_subquery(scope.client_ids()))
+            .stream(db)
+            .await?;
+        let mut ratings = std::pin::pin!(ratings);
+        while let Some(rating) = ratings.try_next().await? {
+            if let Ok(value) = kaism::rating_value(rating.rating) {
+                inputs
+                    .ratings
+                    .entry(rating.client_id)
+                    .or_default()
+                    .push((rating.factor_key, value));
+            }
         }
     }
     let current = score::Entity::find()

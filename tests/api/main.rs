@@ -17,6 +17,7 @@ mod limits;
 mod needs_plans;
 mod roles;
 mod schema;
+mod scoring;
 mod seed;
 mod statements;
 mod tokens;
