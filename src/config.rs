@@ -296,6 +296,11 @@ pub struct ScoringSettings {
         default_value = "EUR"
     )]
     pub base_currency: String,
+
+    /// Re-score every current client this often (`6h`, `1d`), on one instance at a time;
+    /// unset (the default) never re-scores on a schedule.
+    #[arg(long = "rescore-interval", env = "KAIM_RESCORE_INTERVAL", value_parser = parse_duration)]
+    pub rescore_interval: Option<Duration>,
 }
 
 impl Default for ScoringSettings {
@@ -304,6 +309,7 @@ impl Default for ScoringSettings {
             window_months: 12,
             rates: Vec::new(),
             base_currency: "EUR".into(),
+            rescore_interval: None,
         }
     }
 }

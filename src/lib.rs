@@ -11,5 +11,6 @@ pub mod enrichment;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod scheduler;
 pub mod startup;
 pub mod telemetry;

@@ -1,6 +1,10 @@
 //! `Application`: opens the database, builds the schema and binds the HTTP server.
 
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{
+    net::TcpListener,
+    sync::{Arc, atomic::AtomicU64},
+    time::Duration,
+};
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use anyhow::Context as _;
@@ -14,12 +18,15 @@ use crate::{
     db,
     graphql::{self, AppState},
     http,
+    scheduler::Scheduler,
 };
 
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
     server: Server,
+    /// The scheduled re-scoring, when `KAIM_RESCORE_INTERVAL` is set.
+    scheduler: Option<Scheduler>,
 }
 
 impl std::fmt::Debug for Application {
@@ -75,6 +82,10 @@ impl Application {
             scoring: Arc::new(settings.scoring.clone()),
             tokens: tokens.clone(),
         };
+        let scheduler = settings
+            .scoring
+            .rescore_interval
+            .map(|interval| Scheduler::new(state.db.clone(), Arc::clone(&state.scoring), interval));
         let schema = graphql::build(state.clone(), &settings.limits);
         let body_limit = settings.api.body_limit;
         let graphiql = settings.api.graphiql;
@@ -97,7 +108,14 @@ impl Application {
         .shutdown_timeout(10)
         .listen(listener)?
         .run();
-        Ok((Self { port, server }, first_start))
+        Ok((
+            Self {
+                port,
+                server,
+                scheduler,
+            },
+            first_start,
+        ))
     }
 
     /// The port actually bound (settings may ask for port 0).
@@ -111,7 +129,22 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let scheduled = self
+            .scheduler
+            .map(|scheduler| (tokio::spawn(scheduler.clone().run()), scheduler));
+        let result = self.server.await;
+        if let Some((task, scheduler)) = scheduled {
+            task.abort();
+            scheduler.release().await;
+        }
+        result
+    }
+
+    /// Scheduled re-scoring rounds this instance has completed: a counter that keeps counting
+    /// while the server runs; `None` when no schedule is configured.
+    #[must_use]
+    pub fn rescore_rounds(&self) -> Option<Arc<AtomicU64>> {
+        self.scheduler.as_ref().map(Scheduler::rounds)
     }
 }
 

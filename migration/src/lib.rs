@@ -7,6 +7,7 @@ mod m20261129_000001_initial;
 mod m20261129_000002_tokens;
 mod m20261129_000003_audit;
 mod m20261129_000004_scoring;
+mod m20261129_000005_leases;
 
 /// Every migration, in the order it applies.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_tokens::Migration),
             Box::new(m20261129_000003_audit::Migration),
             Box::new(m20261129_000004_scoring::Migration),
+            Box::new(m20261129_000005_leases::Migration),
         ]
     }
 }

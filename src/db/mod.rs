@@ -1,12 +1,14 @@
 //! All database access: one file per aggregate, free functions generic over a connection or a
 //! transaction, so a resolver can group its writes in one transaction.
 
+pub mod analytics;
 pub mod audit;
 pub mod checks;
 pub mod clients;
 pub mod contacts;
 pub mod interactions;
 pub mod keyset;
+pub mod leases;
 pub mod needs;
 pub mod plans;
 pub mod scoring;

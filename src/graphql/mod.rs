@@ -1,5 +1,6 @@
 //! The GraphQL API: its types, queries and mutations. Only this module defines GraphQL types.
 
+pub mod analytics;
 pub mod audit;
 pub mod checks;
 pub mod clients;

@@ -3,6 +3,7 @@
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use super::{
+    analytics::AnalyticsQuery,
     checks::CheckMutation,
     clients::{ClientMutation, ClientQuery},
     contacts::ContactMutation,
@@ -27,6 +28,7 @@ pub struct Query(
     InteractionQuery,
     TokenQuery,
     ScoringQuery,
+    AnalyticsQuery,
 );
 
 /// The root mutation.

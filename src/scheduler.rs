@@ -1,0 +1,143 @@
+//! Re-scoring on a schedule (`KAIM_RESCORE_INTERVAL`): a task beside the HTTP server that
+//! re-scores every current client once per interval, on one instance at a time.
+//!
+//! Instances sharing a database coordinate through the `rescore` lease: each tick, an
+//! instance takes or renews the lease and re-scores only if it holds it; the holder renews it
+//! after every batch. A lease lasts two intervals plus 30 seconds, so a holder that dies is
+//! replaced within that time, and one that stops gracefully gives the lease up at once.
+//! Clients whose data changed since their current score (an ORDER recorded, a financial
+//! check added) and clients never scored are written in the first batches of a round.
+
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::{
+    config::ScoringSettings,
+    db::{
+        self,
+        clients::ClientFilter,
+        leases,
+        scoring::{self, RescoreOutcome, Scope},
+    },
+    error::{AppError, AppResult},
+};
+
+/// The name of the lease the scheduled re-scoring runs under.
+pub const LEASE: &str = "rescore";
+
+/// Clients written per transaction.
+const BATCH_CLIENTS: usize = 1000;
+
+/// How long a taken lease lasts: two intervals plus 30 seconds.
+#[must_use]
+pub fn lease_ttl(interval: Duration) -> Duration {
+    interval.saturating_mul(2).saturating_add(Duration::from_secs(30))
+}
+
+/// The scheduled re-scoring of one instance.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    db: DatabaseConnection,
+    settings: Arc<ScoringSettings>,
+    interval: Duration,
+    holder: String,
+    rounds: Arc<AtomicU64>,
+}
+
+impl Scheduler {
+    /// A scheduler re-scoring every `interval`, under a holder name unique to this instance.
+    #[must_use]
+    pub fn new(db: DatabaseConnection, settings: Arc<ScoringSettings>, interval: Duration) -> Self {
+        Self {
+            db,
+            settings,
+            interval,
+            holder: format!("kaim-{}", Uuid::now_v7().simple()),
+            rounds: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// How many rounds this instance has completed (a handle that keeps counting).
+    #[must_use]
+    pub fn rounds(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.rounds)
+    }
+
+    /// Runs a round at once and then every interval, until the task is dropped.
+    pub async fn run(self) {
+        let mut ticker = tokio::time::interval(self.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match self.round().await {
+                Ok(Some(outcome)) => tracing::info!(
+                    rescored = outcome.rescored,
+                    changed_quadrant = outcome.changed_quadrant,
+                    "scheduled re-scoring done"
+                ),
+                Ok(None) => tracing::debug!("another instance holds the re-scoring lease"),
+                Err(err) => {
+                    let code = err.code().as_str();
+                    let cause = err.into_error();
+                    tracing::error!(error = %cause, code, "scheduled re-scoring failed");
+                }
+            }
+        }
+    }
+
+    /// Gives the lease up, so another instance can take over at its next tick.
+    pub async fn release(&self) {
+        if let Err(err) = leases::release(&self.db, LEASE, &self.holder).await {
+            let cause = err.into_error();
+            tracing::warn!(error = %cause, "could not release the re-scoring lease");
+        }
+    }
+
+    async fn hold_lease(&self) -> AppResult<bool> {
+        let now = db::now();
+        let ttl = chrono::Duration::from_std(lease_ttl(self.interval)).map_err(AppError::internal)?;
+        leases::acquire(&self.db, LEASE, &self.holder, now, now + ttl).await
+    }
+
+    /// One round: re-scores every current client if this instance holds the lease; `None`
+    /// when another one does.
+    ///
+    /// # Errors
+    /// On a database failure; batches written before it stay.
+    pub async fn round(&self) -> AppResult<Option<RescoreOutcome>> {
+        if !self.hold_lease().await? {
+            return Ok(None);
+        }
+        let now = db::now();
+        let model = scoring::current_model(&self.db).await?;
+        let filter = ClientFilter::default();
+        let inputs = scoring::gather(&self.db, &self.settings, Scope::Filter(&filter), now).await?;
+        let stale: HashSet<Uuid> = db::analytics::stale_clients(&self.db).await?;
+        let (mut ordered, fresh): (Vec<Uuid>, Vec<Uuid>) =
+            inputs.targets.iter().partition(|id| stale.contains(id));
+        ordered.extend(fresh);
+        let mut outcome = RescoreOutcome::default();
+        for batch in ordered.chunks(BATCH_CLIENTS) {
+            let tx = db::begin_write(&self.db).await?;
+            let done = scoring::write(&tx, &model, &inputs, batch, now).await?;
+            tx.commit().await?;
+            outcome.rescored += done.rescored;
+            outcome.changed_quadrant += done.changed_quadrant;
+            if !self.hold_lease().await? {
+                tracing::warn!("the re-scoring lease was taken over; stopping this round");
+                break;
+            }
+        }
+        self.rounds.fetch_add(1, Ordering::SeqCst);
+        Ok(Some(outcome))
+    }
+}
