@@ -113,7 +113,7 @@ fn current_score_expr(column: score::Column) -> SimpleExpr {
         .to_owned();
     Func::coalesce([
         SimpleExpr::SubQuery(None, Box::new(value.into())),
-        Expr::val(UNSCORED).into(),
+        Expr::val(UNSCORED),
     ])
     .into()
 }

@@ -711,7 +711,7 @@ pub async fn write<C: ConnectionTrait>(
         });
     }
     score::Entity::update_many()
-        .col_expr(score::Column::IsCurrent, Expr::val(false).into())
+        .col_expr(score::Column::IsCurrent, Expr::val(false))
         .filter(score::Column::IsCurrent.eq(true))
         .filter(score::Column::ClientId.is_in(ids.iter().copied()))
         .exec(db)
