@@ -1,5 +1,5 @@
-//! The only actix-web code: `/graphql` (POST and GET), GraphiQL, and health probes; CORS,
-//! security headers and request ids on every response.
+//! The only actix-web code: `/graphql` (POST and GET), GraphiQL, health probes and the BI
+//! exports; CORS, security headers and request ids on every response.
 
 use actix_cors::Cors;
 use actix_web::{
@@ -19,6 +19,8 @@ use async_graphql::{
 use entity::enums::Role;
 use sea_orm::ConnectionTrait;
 use tracing_actix_web::RequestId;
+
+mod exports;
 
 use crate::{
     auth::{AuthError, Principal, TokenService},
@@ -124,7 +126,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, graphiql: bool) {
             .route(web::route().to(method_not_allowed)),
     )
     .route("/health", web::get().to(health))
-    .route("/ready", web::get().to(ready));
+    .route("/ready", web::get().to(ready))
+    .configure(exports::routes);
     if graphiql {
         cfg.route("/", web::get().to(graphiql_page));
     }

@@ -11,6 +11,7 @@ mod cli;
 mod clients;
 mod contacts;
 mod enrichment;
+mod exports;
 mod http;
 mod interactions;
 mod limits;
