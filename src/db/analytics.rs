@@ -16,8 +16,7 @@ use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait,
     sea_query::{
-        Alias, Asterisk, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr,
-        WindowStatement,
+        Alias, Asterisk, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr, WindowStatement,
     },
 };
 use uuid::Uuid;
@@ -83,7 +82,7 @@ fn quadrant_at(at: DateTime<Utc>) -> SimpleExpr {
         .to_owned();
     Func::coalesce([
         SimpleExpr::SubQuery(None, Box::new(latest.into())),
-        Expr::val(UNSCORED).into(),
+        Expr::val(UNSCORED),
     ])
     .into()
 }
@@ -205,7 +204,7 @@ pub async fn order_revenue<C: ConnectionTrait>(
         .select_only()
         .column(interaction::Column::ClientId)
         .column(interaction::Column::Currency)
-        .column_as(sum_as(amount().into()), "total")
+        .column_as(sum_as(amount()), "total")
         .column_as(
             sum_as(
                 Expr::case(at().gte(quarter), amount())
@@ -296,12 +295,18 @@ pub async fn manager_load<C: ConnectionTrait>(
             count_as(Expr::col((client::Entity, client::Column::Id))),
             Alias::new("clients"),
         )
-        .expr_as(sum_as(one_if(Expr::exists(key))), Alias::new("key_accounts"))
+        .expr_as(
+            sum_as(one_if(Expr::exists(key))),
+            Alias::new("key_accounts"),
+        )
         .expr_as(
             sum_as(one_if(Expr::not_exists(contact))),
             Alias::new("without_contact"),
         )
-        .expr_as(sum_as(one_if(Expr::not_exists(plan))), Alias::new("without_plan"))
+        .expr_as(
+            sum_as(one_if(Expr::not_exists(plan))),
+            Alias::new("without_plan"),
+        )
         .expr_as(
             sum_as(one_if(Expr::not_exists(recent_scores))),
             Alias::new("stale_scores"),
@@ -425,9 +430,7 @@ pub async fn revenue_trends<C: ConnectionTrait>(
 /// # Errors
 /// On a database failure.
 pub async fn stale_clients<C: ConnectionTrait>(db: &C) -> AppResult<HashSet<Uuid>> {
-    let current = || {
-        Expr::col((score::Entity, score::Column::AssessedAt))
-    };
+    let current = || Expr::col((score::Entity, score::Column::AssessedAt));
     let order_after = Query::select()
         .expr(Expr::val(1i64))
         .from(interaction::Entity)
@@ -439,9 +442,7 @@ pub async fn stale_clients<C: ConnectionTrait>(db: &C) -> AppResult<HashSet<Uuid
             Expr::col((interaction::Entity, interaction::Column::Kind))
                 .eq(InteractionKind::Order.to_value()),
         )
-        .and_where(
-            Expr::col((interaction::Entity, interaction::Column::CreatedAt)).gt(current()),
-        )
+        .and_where(Expr::col((interaction::Entity, interaction::Column::CreatedAt)).gt(current()))
         .to_owned();
     let check_after = Query::select()
         .expr(Expr::val(1i64))
@@ -451,8 +452,7 @@ pub async fn stale_clients<C: ConnectionTrait>(db: &C) -> AppResult<HashSet<Uuid
                 .equals((client::Entity, client::Column::Id)),
         )
         .and_where(
-            Expr::col((financial_check::Entity, financial_check::Column::CreatedAt))
-                .gt(current()),
+            Expr::col((financial_check::Entity, financial_check::Column::CreatedAt)).gt(current()),
         )
         .to_owned();
     let statement = Query::select()

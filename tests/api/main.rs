@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod analytics;
 mod audit;
 mod checks;
 mod cli;
