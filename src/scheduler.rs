@@ -40,7 +40,9 @@ const BATCH_CLIENTS: usize = 1000;
 /// How long a taken lease lasts: two intervals plus 30 seconds.
 #[must_use]
 pub fn lease_ttl(interval: Duration) -> Duration {
-    interval.saturating_mul(2).saturating_add(Duration::from_secs(30))
+    interval
+        .saturating_mul(2)
+        .saturating_add(Duration::from_secs(30))
 }
 
 /// The scheduled re-scoring of one instance.
@@ -104,7 +106,8 @@ impl Scheduler {
 
     async fn hold_lease(&self) -> AppResult<bool> {
         let now = db::now();
-        let ttl = chrono::Duration::from_std(lease_ttl(self.interval)).map_err(AppError::internal)?;
+        let ttl =
+            chrono::Duration::from_std(lease_ttl(self.interval)).map_err(AppError::internal)?;
         leases::acquire(&self.db, LEASE, &self.holder, now, now + ttl).await
     }
 

@@ -7,8 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ConnectionTrait,
-    DeriveIden,
+    ConnectionTrait, DeriveIden,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 

@@ -367,7 +367,9 @@ fn concentration_group(
 /// The median of `population` amounts, of which `amounts` are the non-zero ones.
 fn median(amounts: impl Iterator<Item = Dec>, population: u64) -> Dec {
     let mut values: Vec<Dec> = amounts.collect();
-    let n = usize::try_from(population).unwrap_or(usize::MAX).max(values.len());
+    let n = usize::try_from(population)
+        .unwrap_or(usize::MAX)
+        .max(values.len());
     values.extend(std::iter::repeat_n(Dec::ZERO, n - values.len()));
     values.sort_unstable();
     match n {
@@ -381,7 +383,10 @@ fn check_days(field: &str, days: i32) -> AppResult<i64> {
     if (1..=3650).contains(&days) {
         Ok(i64::from(days))
     } else {
-        Err(AppError::bad_input(field, "must be between 1 and 3650 days"))
+        Err(AppError::bad_input(
+            field,
+            "must be between 1 and 3650 days",
+        ))
     }
 }
 
@@ -400,8 +405,9 @@ impl AnalyticsQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The earlier date.")] from: DateTime<Utc>,
         #[graphql(desc = "The later date, not before `from`.")] to: DateTime<Utc>,
-        #[graphql(desc = "Which clients to place (default: every current client).")]
-        filter: Option<ClientFilter>,
+        #[graphql(desc = "Which clients to place (default: every current client).")] filter: Option<
+            ClientFilter,
+        >,
         #[graphql(
             desc = "Most clients listed per cell that moved (0-100).",
             default = 20
@@ -461,10 +467,14 @@ impl AnalyticsQuery {
     async fn revenue_concentration(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many top clients to list and measure (1-100).", default = 10)]
+        #[graphql(
+            desc = "How many top clients to list and measure (1-100).",
+            default = 10
+        )]
         top: i32,
-        #[graphql(desc = "Which clients to count (default: every current client).")]
-        filter: Option<ClientFilter>,
+        #[graphql(desc = "Which clients to count (default: every current client).")] filter: Option<
+            ClientFilter,
+        >,
     ) -> async_graphql::Result<RevenueConcentration> {
         let top_n = usize::try_from(top)
             .ok()
@@ -545,8 +555,9 @@ impl AnalyticsQuery {
             default = 60
         )]
         no_contact_days: i32,
-        #[graphql(desc = "Which clients to count (default: every current client).")]
-        filter: Option<ClientFilter>,
+        #[graphql(desc = "Which clients to count (default: every current client).")] filter: Option<
+            ClientFilter,
+        >,
     ) -> async_graphql::Result<Vec<ManagerLoad>> {
         let stale = check_days("staleAfterDays", stale_after_days)?;
         let contact = check_days("noContactDays", no_contact_days)?;
@@ -574,10 +585,12 @@ impl AnalyticsQuery {
             if filter.manager_id.is_some_and(|id| id != manager.id) {
                 continue;
             }
-            let row = by_manager.remove(&Some(manager.id)).unwrap_or(store::LoadRow {
-                manager_id: Some(manager.id),
-                ..store::LoadRow::default()
-            });
+            let row = by_manager
+                .remove(&Some(manager.id))
+                .unwrap_or(store::LoadRow {
+                    manager_id: Some(manager.id),
+                    ..store::LoadRow::default()
+                });
             loads.push(into_load(row));
         }
         let unassigned = by_manager.remove(&None);
@@ -601,7 +614,10 @@ impl AnalyticsQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Which clients to consider (default: every current client).")]
         filter: Option<ClientFilter>,
-        #[graphql(desc = "Page size (default 20, at most the configured cap).", default = 20)]
+        #[graphql(
+            desc = "Page size (default 20, at most the configured cap).",
+            default = 20
+        )]
         limit: i32,
         #[graphql(desc = "How many ranked clients to skip.", default = 0)] offset: i32,
     ) -> async_graphql::Result<ProspectiveClients> {
