@@ -45,6 +45,9 @@ pub struct Settings {
     #[command(flatten)]
     pub scoring: ScoringSettings,
 
+    #[command(flatten)]
+    pub enrichment: crate::enrichment::EnrichmentSettings,
+
     /// Log output: human-readable text or one JSON object per line.
     #[arg(long, env = "KAIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -81,6 +81,8 @@ impl Application {
             api: Arc::new(settings.api.clone()),
             scoring: Arc::new(settings.scoring.clone()),
             tokens: tokens.clone(),
+            providers: Arc::new(settings.enrichment.build()),
+            enrichment: Arc::new(settings.enrichment.clone()),
         };
         let scheduler = settings
             .scoring

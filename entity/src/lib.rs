@@ -16,6 +16,7 @@ pub mod issued_token;
 pub mod need;
 pub mod plan_action;
 pub mod plan_objective;
+pub mod registry_cache;
 pub mod registry_id;
 pub mod score;
 pub mod scoring_model;

@@ -8,6 +8,7 @@ mod m20261129_000002_tokens;
 mod m20261129_000003_audit;
 mod m20261129_000004_scoring;
 mod m20261129_000005_leases;
+mod m20261129_000006_registry_cache;
 
 /// Every migration, in the order it applies.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_audit::Migration),
             Box::new(m20261129_000004_scoring::Migration),
             Box::new(m20261129_000005_leases::Migration),
+            Box::new(m20261129_000006_registry_cache::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod checks;
 pub mod clients;
 pub mod contacts;
+pub mod enrichment;
 pub mod exports;
 pub mod interactions;
 pub mod keyset;

@@ -18,12 +18,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::RegistryScheme;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use settings::EnrichmentSettings;
 
 /// The registries kaim can ask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderId {
     Gleif,
@@ -193,7 +193,7 @@ impl ProviderError {
 }
 
 /// The common status set every registry's status is mapped to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RegistryStatus {
     Active,
@@ -206,7 +206,7 @@ pub enum RegistryStatus {
 }
 
 /// A registry status: the common value and the registry's own words for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusInfo {
     pub status: RegistryStatus,
     /// The registry's own status text or code, unchanged.
@@ -219,7 +219,7 @@ pub struct StatusInfo {
 }
 
 /// One value with the registry it came from and when it was read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sourced<T> {
     pub value: T,
     pub source: ProviderId,
@@ -227,7 +227,7 @@ pub struct Sourced<T> {
 }
 
 /// Which kind of identifier a registry reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentifierKind {
     Lei,
@@ -243,7 +243,7 @@ pub enum IdentifierKind {
 }
 
 /// An identifier a registry reported for the company.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identifier {
     pub kind: IdentifierKind,
     pub value: String,
@@ -251,14 +251,14 @@ pub struct Identifier {
 
 /// A legal form: a code in the registry's scheme (ISO 20275 ELF, ОКОПФ, Companies House type)
 /// and its name where given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegalForm {
     pub code: Option<String>,
     pub name: Option<String>,
 }
 
 /// What an address is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AddressKind {
     Legal,
@@ -268,7 +268,7 @@ pub enum AddressKind {
 }
 
 /// A postal address as the registry gives it; every part is optional.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
     pub kind: AddressKind,
     pub lines: Vec<String>,
@@ -291,8 +291,38 @@ pub struct IndustryCode {
     pub main: bool,
 }
 
+/// The industry schemes providers name, so a cached profile reads back as it was stored.
+const INDUSTRY_SCHEMES: [&str; 3] = ["UK SIC 2007", "OKVED2", "US SIC"];
+
+/// An [`IndustryCode`] as stored, before its scheme is matched to a known one.
+#[derive(Deserialize)]
+struct StoredIndustryCode {
+    scheme: String,
+    code: String,
+    description: Option<String>,
+    main: bool,
+}
+
+impl<'de> Deserialize<'de> for IndustryCode {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let stored = StoredIndustryCode::deserialize(de)?;
+        let scheme = INDUSTRY_SCHEMES
+            .into_iter()
+            .find(|scheme| *scheme == stored.scheme)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown industry scheme `{}`", stored.scheme))
+            })?;
+        Ok(Self {
+            scheme,
+            code: stored.code,
+            description: stored.description,
+            main: stored.main,
+        })
+    }
+}
+
 /// A director, secretary or manager as the registry lists them. Personal data: never log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Officer {
     pub name: String,
     pub role: Option<String>,
@@ -301,7 +331,7 @@ pub struct Officer {
 }
 
 /// Which parent a [`ParentLink`] names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ParentRelation {
     Direct,
@@ -309,7 +339,7 @@ pub enum ParentRelation {
 }
 
 /// A parent company reported to GLEIF.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParentLink {
     pub relation: ParentRelation,
     pub lei: String,
@@ -317,7 +347,7 @@ pub struct ParentLink {
 }
 
 /// One insolvency case (Companies House `/insolvency`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InsolvencyCase {
     /// The registry's case type, such as `creditors-voluntary-liquidation`.
     pub kind: String,
@@ -327,7 +357,7 @@ pub struct InsolvencyCase {
 }
 
 /// Figures of one fiscal year, all in `currency`; fields a registry does not give are `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FinancialYear {
     pub fiscal_year: i32,
     pub period_end: Option<NaiveDate>,
@@ -343,7 +373,7 @@ pub struct FinancialYear {
 }
 
 /// Court cases naming the company.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Litigation {
     pub cases: u32,
     /// Sum of the claims, in `currency`.
@@ -352,7 +382,7 @@ pub struct Litigation {
 }
 
 /// Public-procurement contracts won under one procurement law.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GovernmentContracts {
     /// The law (`44`, `223` for Russian 44-FZ / 223-FZ).
     pub law: String,
@@ -363,7 +393,7 @@ pub struct GovernmentContracts {
 }
 
 /// One registry's answer about one company, every fact from `source` at `retrieved_at`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompanyProfile {
     pub source: ProviderId,
     pub retrieved_at: DateTime<Utc>,

@@ -134,6 +134,26 @@ pub struct EnrichmentSettings {
     /// Largest registry response read, in bytes (SEC company facts run to several MB).
     #[arg(long, env = "KAIM_ENRICHMENT_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// How long a registry's answer is served from the database cache, for every provider
+    /// without its own `KAIM_<PROVIDER>_CACHE_TTL`.
+    #[arg(long, env = "KAIM_ENRICHMENT_CACHE_TTL", default_value = "24h", value_parser = parse_duration)]
+    pub cache_ttl: Duration,
+    /// Cache lifetime of GLEIF answers (default `KAIM_ENRICHMENT_CACHE_TTL`).
+    #[arg(long, env = "KAIM_GLEIF_CACHE_TTL", value_parser = parse_duration)]
+    pub gleif_cache_ttl: Option<Duration>,
+    /// Cache lifetime of Companies House answers (default `KAIM_ENRICHMENT_CACHE_TTL`).
+    #[arg(long, env = "KAIM_COMPANIES_HOUSE_CACHE_TTL", value_parser = parse_duration)]
+    pub companies_house_cache_ttl: Option<Duration>,
+    /// Cache lifetime of DaData answers (default `KAIM_ENRICHMENT_CACHE_TTL`).
+    #[arg(long, env = "KAIM_DADATA_CACHE_TTL", value_parser = parse_duration)]
+    pub dadata_cache_ttl: Option<Duration>,
+    /// Cache lifetime of SEC EDGAR answers (default `KAIM_ENRICHMENT_CACHE_TTL`).
+    #[arg(long, env = "KAIM_SEC_EDGAR_CACHE_TTL", value_parser = parse_duration)]
+    pub sec_edgar_cache_ttl: Option<Duration>,
+    /// Cache lifetime of Checko answers (default `KAIM_ENRICHMENT_CACHE_TTL`).
+    #[arg(long, env = "KAIM_CHECKO_CACHE_TTL", value_parser = parse_duration)]
+    pub checko_cache_ttl: Option<Duration>,
 }
 
 impl EnrichmentSettings {
@@ -152,6 +172,19 @@ impl EnrichmentSettings {
             max_body_bytes: self.max_body_bytes,
             rate_limit: Some(rate_limit),
         }
+    }
+
+    /// How long an answer of `id` is served from the cache (zero: never cached).
+    #[must_use]
+    pub fn cache_ttl(&self, id: ProviderId) -> Duration {
+        let own = match id {
+            ProviderId::Gleif => self.gleif_cache_ttl,
+            ProviderId::CompaniesHouse => self.companies_house_cache_ttl,
+            ProviderId::Dadata => self.dadata_cache_ttl,
+            ProviderId::SecEdgar => self.sec_edgar_cache_ttl,
+            ProviderId::Checko => self.checko_cache_ttl,
+        };
+        own.unwrap_or(self.cache_ttl)
     }
 
     /// The configuration of one provider.

@@ -293,6 +293,16 @@ impl Client {
         .await?)
     }
 
+    /// What public registries say about the client, merged from their latest answers about
+    /// its registry ids, each fact with its source and date; null before any registry answered.
+    #[graphql(guard = "RoleGuard::readers()")]
+    async fn registry_profile(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::enrichment::RegistryProfile>> {
+        Ok(super::enrichment::registry_profile(ctx, self.0.id).await?)
+    }
+
     /// The most recent financial check.
     #[graphql(guard = "RoleGuard::readers()")]
     async fn latest_financial_check(

@@ -9,6 +9,7 @@ use super::loaders::Loaders;
 use crate::{
     auth::{Principal, TokenService},
     config::{ApiSettings, ScoringSettings},
+    enrichment::{EnrichmentSettings, ProviderSet},
     error::{AppError, AppResult},
 };
 
@@ -22,6 +23,10 @@ pub struct AppState {
     pub scoring: Arc<ScoringSettings>,
     /// Verifies and mints tokens (its JWKS key cache is the one thing shared and refreshed).
     pub tokens: TokenService,
+    /// The enabled registry providers, built once at start-up.
+    pub providers: Arc<ProviderSet>,
+    /// Registry settings (cache lifetimes).
+    pub enrichment: Arc<EnrichmentSettings>,
 }
 
 /// The per-request data the HTTP layer attaches: who asks, and fresh batch loaders (so nothing

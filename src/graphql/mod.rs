@@ -5,6 +5,7 @@ pub mod audit;
 pub mod checks;
 pub mod clients;
 pub mod contacts;
+pub mod enrichment;
 pub mod context;
 pub mod guards;
 pub mod interactions;

@@ -7,6 +7,7 @@ use super::{
     checks::CheckMutation,
     clients::{ClientMutation, ClientQuery},
     contacts::ContactMutation,
+    enrichment::{EnrichmentMutation, EnrichmentQuery},
     context::AppState,
     interactions::{InteractionMutation, InteractionQuery},
     limits::QueryLimits,
@@ -28,6 +29,7 @@ pub struct Query(
     InteractionQuery,
     TokenQuery,
     ScoringQuery,
+    EnrichmentQuery,
     AnalyticsQuery,
 );
 
@@ -43,6 +45,7 @@ pub struct Mutation(
     CheckMutation,
     TokenMutation,
     ScoringMutation,
+    EnrichmentMutation,
 );
 
 /// The executable schema.

@@ -72,8 +72,50 @@ pub fn test_settings(data_dir: PathBuf, database_url: Option<String>) -> Setting
         limits: LimitSettings::default(),
         http: HttpSettings::default(),
         scoring: kaim::config::ScoringSettings::default(),
+        enrichment: test_enrichment_settings(),
         log_format: LogFormat::Text,
     }
+}
+
+/// Registry settings for tests: every base URL points nowhere (the discard port), no keys, so
+/// only the keyless GLEIF is enabled and fails fast; tests set base URLs to a mock server.
+/// Backoffs are in milliseconds so that failing registries do not slow the suite down.
+pub fn test_enrichment_settings() -> kaim::enrichment::EnrichmentSettings {
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        enrichment: kaim::enrichment::EnrichmentSettings,
+    }
+    let nowhere = "http://127.0.0.1:9";
+    <Cli as clap::Parser>::try_parse_from([
+        "kaim",
+        "--gleif-base-url",
+        nowhere,
+        "--companies-house-base-url",
+        nowhere,
+        "--dadata-base-url",
+        nowhere,
+        "--sec-edgar-base-url",
+        nowhere,
+        "--checko-base-url",
+        nowhere,
+        "--connect-timeout",
+        "500ms",
+        "--request-timeout",
+        "2s",
+        "--max-retries",
+        "1",
+        "--backoff-base",
+        "5ms",
+        "--backoff-max",
+        "20ms",
+        "--retry-budget",
+        "5s",
+        "--breaker-threshold",
+        "100",
+    ])
+    .expect("test enrichment settings")
+    .enrichment
 }
 
 /// A fresh PostgreSQL database on the server of `KAIM_TEST_POSTGRES_URL`, or none.

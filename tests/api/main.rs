@@ -12,6 +12,7 @@ mod cli;
 mod clients;
 mod contacts;
 mod enrichment;
+mod enrichment_api;
 mod exports;
 mod http;
 mod interactions;
