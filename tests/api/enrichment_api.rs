@@ -386,3 +386,54 @@ async fn registry_profile_shows_each_fact_with_its_source_and_date() {
     assert_eq!(sources.len(), 2);
     assert!(sources.contains(&"dadata") && sources.contains(&"checko"));
 }
+
+#[tokio::test]
+async fn a_manager_cannot_enrich_a_client_they_do_not_manage() {
+    let server = MockServer::start().await;
+    serve_dadata(&server).await;
+    let (app, id) = app_with_client(&server).await;
+    let (manager, _) = app.user_token(Role::Manager, "Max Manager").await;
+
+    let body = app.graphql_as(&manager, ENRICH, json!({ "id": id })).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body:#}");
+    assert_eq!(requests_to(&server, "/findById/party").await, 0);
+}
+
+#[tokio::test]
+async fn enrichment_is_recorded_in_the_client_history() {
+    let server = MockServer::start().await;
+    serve_dadata(&server).await;
+    serve_checko(&server).await;
+    gleif_failing(&server).await;
+    let (app, id) = app_with_client(&server).await;
+    app.data(ENRICH, json!({ "id": id })).await;
+
+    let data = app
+        .data(
+            r"query($id: ID!) { node(id: $id) { ... on Client {
+                history(first: 50) { nodes { action entityType changes { field } } } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let events = data["node"]["history"]["nodes"].as_array().expect("events");
+    let of = |action: &str, entity: &str| {
+        events
+            .iter()
+            .filter(|e| e["action"] == action && e["entityType"] == entity)
+            .count()
+    };
+    assert_eq!(of("CREATE", "FINANCIAL_CHECK"), 2, "{events:#?}");
+    assert_eq!(of("UPDATE", "CLIENT"), 1, "{events:#?}");
+    let update = events
+        .iter()
+        .find(|e| e["action"] == "UPDATE")
+        .expect("update event");
+    assert!(
+        update["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .any(|c| c["field"] == "legalName"),
+        "{update:#}"
+    );
+}
