@@ -96,7 +96,10 @@ fn score_join(as_of: Option<DateTime<Utc>>) -> Expr {
     let same_client = Expr::col((score::Entity, score::Column::ClientId))
         .equals((client::Entity, client::Column::Id));
     match as_of {
-        None => same_client.and(Expr::col((score::Entity, score::Column::IsCurrent)).eq(true)),
+        // The bare column matches the predicate of the partial unique index
+        // `uq_scores_current_client`, so SQLite probes it; `= true` made it scan every current
+        // score per client.
+        None => same_client.and(Expr::col((score::Entity, score::Column::IsCurrent))),
         Some(at) => {
             // Served by the (client_id, assessed_at, id) index: one index probe per client.
             let past = Alias::new("past");
