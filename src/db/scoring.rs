@@ -14,7 +14,7 @@ use sea_orm::{
     ActiveEnum,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, StreamTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, StreamTrait,
     sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;
@@ -25,9 +25,7 @@ use super::{
 };
 use crate::{
     config::ScoringSettings,
-    domain::kaism::{
-        self, Assessment, DERIVED_KEYS, FactorValues, Financials, Model, Quadrant, Source,
-    },
+    domain::kaism::{self, Assessment, DERIVED_KEYS, FactorValues, Model, Quadrant, Source},
     error::{AppError, AppResult},
 };
 
@@ -290,17 +288,6 @@ struct OrderTotals {
     orders: i64,
 }
 
-#[derive(Debug, FromQueryResult)]
-struct RankedCheck {
-    client_id: Uuid,
-    revenue_e4: Option<i64>,
-    net_income_e4: Option<i64>,
-    registry_status: Option<String>,
-    litigation_count: Option<i32>,
-    litigation_amount_e4: Option<i64>,
-    kaim_rank: i64,
-}
-
 #[expect(
     clippy::cast_precision_loss,
     reason = "money and counts as factor inputs"
@@ -514,74 +501,19 @@ pub async fn gather<C: ConnectionTrait + StreamTrait>(
         }
     }
 
-    // Financial factors: the two latest checks of each client, in one windowed statement.
-    {
-        const RANK: &str = "kaim_rank";
-        let mut inner = financial_check::Entity::find()
-            .select_only()
-            .columns([
-                financial_check::Column::ClientId,
-                financial_check::Column::RevenueE4,
-                financial_check::Column::NetIncomeE4,
-                financial_check::Column::RegistryStatus,
-                financial_check::Column::LitigationCount,
-                financial_check::Column::LitigationAmountE4,
-            ])
-            .filter(financial_check::Column::ClientId.in_subquery(scope.client_ids()))
-            .into_query();
-        let mut partition =
-            sea_orm::sea_query::WindowStatement::partition_by(financial_check::Column::ClientId);
-        partition.order_by(financial_check::Column::CheckedAt, Order::Desc);
-        partition.order_by(financial_check::Column::Id, Order::Desc);
-        inner.expr_window_as(Func::cust("ROW_NUMBER"), partition, RANK);
-        let outer = Query::select()
-            .column(sea_orm::sea_query::Asterisk)
-            .from_subquery(inner, Alias::new("ranked"))
-            .and_where(Expr::col(Alias::new(RANK)).lte(2i64))
-            .order_by(Alias::new("client_id"), Order::Asc)
-            .order_by(Alias::new(RANK), Order::Asc)
-            .to_owned();
-        let statement = ConnectionTrait::get_database_backend(db).build(&outer);
-        let checks = RankedCheck::find_by_statement(statement).stream(db).await?;
-        let mut checks = std::pin::pin!(checks);
-        let mut latest: Option<RankedCheck> = None;
-        let mut apply = |latest: &RankedCheck, previous: Option<&RankedCheck>| {
-            let status = latest
-                .registry_status
-                .as_deref()
-                .or_else(|| previous.and_then(|p| p.registry_status.as_deref()))
-                .and_then(common_status);
-            let financials = Financials {
-                revenue: latest.revenue_e4.map(as_f64),
-                previous_revenue: previous.and_then(|p| p.revenue_e4).map(as_f64),
-                net_income: latest.net_income_e4.map(as_f64),
-                registry_status: status,
-                litigation_count: latest.litigation_count,
-                litigation_amount: latest.litigation_amount_e4.map(as_f64),
-            };
-            if let Some(values) = inputs.derived.get_mut(&latest.client_id) {
-                values[slot("financial_stability")] = kaism::financial_stability(&financials);
-                values[slot("financial_reputation")] = kaism::financial_reputation(&financials);
+    // Financial factors: the latest checks of each client folded into solvency facts, in one
+    // windowed statement.
+    super::checks::fold_recent(
+        db,
+        Condition::all().add(financial_check::Column::ClientId.in_subquery(scope.client_ids())),
+        |id, facts| {
+            if let Some(values) = inputs.derived.get_mut(&id) {
+                values[slot("financial_stability")] = kaism::financial_stability(&facts);
+                values[slot("financial_reputation")] = kaism::financial_reputation(&facts);
             }
-        };
-        while let Some(check) = checks.try_next().await? {
-            if check.kaim_rank == 1 {
-                if let Some(only) = latest.take() {
-                    apply(&only, None);
-                }
-                latest = Some(check);
-            } else if let Some(first) = latest.take() {
-                if first.client_id == check.client_id {
-                    apply(&first, Some(&check));
-                } else {
-                    apply(&first, None);
-                }
-            }
-        }
-        if let Some(only) = latest.take() {
-            apply(&only, None);
-        }
-    }
+        },
+    )
+    .await?;
 
     // Ratings and current quadrants.
     {
@@ -618,51 +550,9 @@ pub async fn gather<C: ConnectionTrait + StreamTrait>(
     Ok(inputs)
 }
 
-/// A registry's status text in the common lower-case set the financial factors read
-/// (`active`, `liquidating`, `liquidated`, `bankrupt`, `dissolved`); other statuses are kept
-/// lower-cased, and count as a known, non-failed status.
-#[must_use]
-pub fn common_status(raw: &str) -> Option<String> {
-    let text = raw.trim().to_lowercase();
-    if text.is_empty() {
-        return None;
-    }
-    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
-    let common = if has(&["bankrupt", "insolven", "банкрот", "несостоят"]) {
-        "bankrupt"
-    } else if has(&["liquidated", "ликвидирован"]) {
-        "liquidated"
-    } else if has(&[
-        "liquidat",
-        "ликвидац",
-        "ликвидиру",
-        "winding up",
-        "wound up",
-    ]) {
-        "liquidating"
-    } else if has(&[
-        "dissolved",
-        "struck off",
-        "closed",
-        "прекратил",
-        "исключ",
-        "retired",
-        "lapsed",
-        "annulled",
-    ]) {
-        "dissolved"
-    } else if text == "active"
-        || text == "issued"
-        || text == "open"
-        || text == "registered"
-        || has(&["действующ"])
-    {
-        "active"
-    } else {
-        return Some(text);
-    };
-    Some(common.to_owned())
-}
+/// A registry's status text in the common lower-case set; kept here for callers that found it
+/// next to the scoring it feeds.
+pub use crate::domain::solvency::common_status;
 
 /// What a re-scoring did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -12,6 +12,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::solvency::{self, Risk};
+
 /// The value a factor without data counts as.
 pub const NEUTRAL: f64 = 50.0;
 
@@ -274,7 +276,7 @@ impl Model {
                     "financial_stability",
                     A,
                     "Financial stability",
-                    "From the latest financial checks: revenue trend, profit margin and registry status.",
+                    "From the financial checks: 50, ±25 for revenue growth against the year before (±20 % counts fully), ±25 for the net margin (±10 % counts fully), capped at 20 at HIGH solvency risk and 50 at MEDIUM; 0 for a liquidating, liquidated, bankrupt or dissolved company.",
                     0.15,
                     D,
                 ),
@@ -314,7 +316,7 @@ impl Model {
                     "financial_reputation",
                     A,
                     "Financial reputation",
-                    "Payment discipline and litigation, from financial checks.",
+                    "From the financial checks: 100 less the lawsuits' claims against revenue (5 % of revenue or more is 0), or 10 points a case without revenue to compare; 0 for a failed company.",
                     0.10,
                     D,
                 ),
@@ -566,73 +568,54 @@ pub fn repeat_order_rate(months_with_orders: u32, window_months: u32) -> Option<
         .then(|| (f64::from(months_with_orders) / f64::from(window_months)).clamp(0.0, 1.0) * 100.0)
 }
 
-/// Registry statuses that end a company's ability to pay: they zero both financial factors.
-const FAILED_STATUSES: [&str; 4] = ["liquidating", "liquidated", "bankrupt", "dissolved"];
+/// The most financial stability a client at HIGH solvency risk can have.
+pub const HIGH_RISK_STABILITY_CAP: f64 = 20.0;
 
-/// What the financial factors read from a client's latest checks.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Financials {
-    pub revenue: Option<f64>,
-    pub previous_revenue: Option<f64>,
-    pub net_income: Option<f64>,
-    /// Common status (active, liquidating, ...), lower case.
-    pub registry_status: Option<String>,
-    pub litigation_count: Option<i32>,
-    pub litigation_amount: Option<f64>,
-}
+/// The most financial stability a client at MEDIUM solvency risk can have: neutral.
+pub const MEDIUM_RISK_STABILITY_CAP: f64 = NEUTRAL;
 
-impl Financials {
-    fn failed(&self) -> bool {
-        self.registry_status
-            .as_deref()
-            .is_some_and(|s| FAILED_STATUSES.contains(&s.to_ascii_lowercase().as_str()))
-    }
-}
-
-/// Financial stability: 50, plus up to ±25 for revenue growth (±20 % or more counts fully) and
-/// up to ±25 for the net margin (±10 % or more counts fully); 0 for a failed company. `None`
-/// when the checks give neither revenue nor status.
+/// Financial stability from the client's folded checks ([`solvency::fold`]): 50, plus up to
+/// ±25 for revenue growth against the fiscal year before (±20 % or more counts fully) and up to
+/// ±25 for the net margin (±10 % or more counts fully), then capped by the solvency risk
+/// ([`solvency::assess`]): at most 20 at HIGH risk, at most 50 at MEDIUM; 0 for a failed
+/// company. `None` when the solvency risk is UNKNOWN (no status, finances or litigation).
 #[must_use]
-pub fn financial_stability(f: &Financials) -> Option<f64> {
-    if f.failed() {
+pub fn financial_stability(facts: &solvency::Facts) -> Option<f64> {
+    if facts.failed() {
         return Some(0.0);
     }
-    if f.revenue.is_none() && f.net_income.is_none() && f.registry_status.is_none() {
-        return None;
-    }
+    let cap = match solvency::assess(facts).level {
+        Risk::Unknown => return None,
+        Risk::High => HIGH_RISK_STABILITY_CAP,
+        Risk::Medium => MEDIUM_RISK_STABILITY_CAP,
+        Risk::Low => 100.0,
+    };
     let mut value = NEUTRAL;
-    if let (Some(now), Some(before)) = (f.revenue, f.previous_revenue)
-        && before.abs() > 0.0
-    {
-        let growth = (now - before) / before.abs();
+    if let Some(growth) = facts.revenue_growth() {
         value += 25.0 * (growth / 0.2).clamp(-1.0, 1.0);
     }
-    if let (Some(income), Some(revenue)) = (f.net_income, f.revenue)
-        && revenue.abs() > 0.0
-    {
-        let margin = income / revenue.abs();
+    if let Some(margin) = facts.net_margin() {
         value += 25.0 * (margin / 0.1).clamp(-1.0, 1.0);
     }
-    Some(value.clamp(0.0, 100.0))
+    Some(value.clamp(0.0, cap))
 }
 
-/// Financial reputation: 100 less the weight of litigation, either the sums claimed relative
-/// to revenue (5 % of revenue or more is 0) or, without sums, 10 points a case; 0 for a failed
-/// company. `None` without any litigation or status data.
+/// Financial reputation from the client's folded checks: 100 less the weight of litigation,
+/// either the sums claimed relative to the latest fiscal year's revenue in the same currency
+/// (5 % of revenue or more is 0) or, without them, 10 points a case; 0 for a failed company;
+/// 100 with a status but no litigation data. `None` without any litigation or status data.
 #[must_use]
-pub fn financial_reputation(f: &Financials) -> Option<f64> {
-    if f.failed() {
+pub fn financial_reputation(facts: &solvency::Facts) -> Option<f64> {
+    if facts.failed() {
         return Some(0.0);
     }
-    if let (Some(amount), Some(revenue)) = (f.litigation_amount, f.revenue)
-        && revenue.abs() > 0.0
-    {
-        return Some(100.0 * (1.0 - (amount / revenue.abs() / 0.05).clamp(0.0, 1.0)));
+    if let Some(share) = facts.litigation_share() {
+        return Some(100.0 * (1.0 - (share / 0.05).clamp(0.0, 1.0)));
     }
-    if let Some(count) = f.litigation_count {
+    if let Some(count) = facts.litigation.as_ref().and_then(|l| l.count) {
         return Some((100.0 - 10.0 * f64::from(count.max(0))).clamp(0.0, 100.0));
     }
-    f.registry_status.as_ref().map(|_| 100.0)
+    facts.status.as_ref().map(|_| 100.0)
 }
 
 #[cfg(test)]
@@ -713,28 +696,71 @@ mod tests {
         assert_eq!(percentile(0.0, &population), 0.0);
     }
 
+    fn check(year: i32, revenue: i64, income: i64, status: &str) -> solvency::CheckFacts {
+        solvency::CheckFacts {
+            fiscal_year: Some(year),
+            currency: Some("GBP".into()),
+            revenue_e4: Some(revenue * 10_000),
+            net_income_e4: Some(income * 10_000),
+            registry_status: Some(status.into()),
+            litigation_count: Some(0),
+            ..solvency::CheckFacts::default()
+        }
+    }
+
     #[test]
     fn financial_factors_follow_their_documented_mappings() {
-        let failed = Financials {
-            registry_status: Some("liquidating".into()),
-            revenue: Some(100.0),
-            ..Financials::default()
-        };
+        let failed = solvency::fold(&[check(2024, 100, 10, "liquidating")]);
         assert_eq!(financial_stability(&failed), Some(0.0));
         assert_eq!(financial_reputation(&failed), Some(0.0));
-        let healthy = Financials {
-            revenue: Some(120.0),
-            previous_revenue: Some(100.0),
-            net_income: Some(12.0),
-            registry_status: Some("active".into()),
-            litigation_count: Some(0),
-            litigation_amount: Some(0.0),
-        };
+        let healthy = solvency::fold(&[
+            check(2024, 120, 12, "active"),
+            check(2023, 100, 10, "active"),
+        ]);
         assert_eq!(financial_stability(&healthy), Some(100.0));
         assert_eq!(financial_reputation(&healthy), Some(100.0));
-        assert_eq!(financial_stability(&Financials::default()), None);
+        let empty = solvency::fold(&[]);
+        assert_eq!(financial_stability(&empty), None);
+        assert_eq!(financial_reputation(&empty), None);
         assert_eq!(regularity(&[30.0, 30.0, 30.0]), Some(100.0));
         assert_eq!(regularity(&[30.0]), None);
+    }
+
+    #[test]
+    fn solvency_risk_caps_financial_stability() {
+        // Growth of 20 % and a 1 % loss: 50 + 25 - 2.5 = 72.5, but a loss is MEDIUM risk.
+        let losing = solvency::fold(&[
+            check(2024, 1200, -12, "active"),
+            check(2023, 1000, 10, "active"),
+        ]);
+        assert_eq!(
+            financial_stability(&losing),
+            Some(MEDIUM_RISK_STABILITY_CAP)
+        );
+        // A 10 % margin but revenue down 40 %: 50 - 25 + 25 = 50, capped at HIGH risk.
+        let shrinking = solvency::fold(&[
+            check(2024, 600, 60, "active"),
+            check(2023, 1000, 10, "active"),
+        ]);
+        assert_eq!(
+            financial_stability(&shrinking),
+            Some(HIGH_RISK_STABILITY_CAP)
+        );
+        // Inactive: at most neutral.
+        let inactive = solvency::fold(&[
+            check(2024, 1200, 120, "inactive"),
+            check(2023, 1000, 10, "active"),
+        ]);
+        assert_eq!(
+            financial_stability(&inactive),
+            Some(MEDIUM_RISK_STABILITY_CAP)
+        );
+        // Lawsuits of 6 % of revenue: HIGH risk, reputation 0.
+        let mut sued = check(2024, 1000, 100, "active");
+        sued.litigation_amount_e4 = Some(60 * 10_000);
+        let sued = solvency::fold(&[sued]);
+        assert_eq!(financial_stability(&sued), Some(HIGH_RISK_STABILITY_CAP));
+        assert_eq!(financial_reputation(&sued), Some(0.0));
     }
 
     proptest! {

@@ -3,4 +3,5 @@
 pub mod kaism;
 pub mod money;
 pub mod registry_id;
+pub mod solvency;
 pub mod text;

@@ -66,14 +66,22 @@ async fn insert_orders(app: &TestApp, client: Uuid, days_ago: &[i64], amount: i6
         .unwrap();
 }
 
-async fn insert_check(app: &TestApp, client: Uuid, days_ago: i64, revenue: i64, income: i64) {
+/// A manual check of `fiscal_year`'s figures, in whole pounds.
+async fn insert_check(
+    app: &TestApp,
+    client: Uuid,
+    days_ago: i64,
+    fiscal_year: i32,
+    revenue: i64,
+    income: i64,
+) {
     db::checks::insert(
         &app.db,
         db::checks::NewCheck {
             client_id: client,
             source: "manual".into(),
             checked_at: db::now() - Duration::days(days_ago),
-            fiscal_year: None,
+            fiscal_year: Some(fiscal_year),
             currency: Some("GBP".into()),
             revenue_e4: Some(revenue * 10_000),
             net_income_e4: Some(income * 10_000),
@@ -102,8 +110,8 @@ async fn small_portfolio(app: &TestApp) -> (Uuid, Uuid, Uuid) {
     let monthly: Vec<i64> = (0..12).map(|m| 5 + m * 30).collect();
     insert_orders(app, strong, &monthly, 100_000).await;
     insert_orders(app, strong, &[3700], 1_000).await;
-    insert_check(app, strong, 400, 10_000_000, 1_000_000).await;
-    insert_check(app, strong, 30, 12_000_000, 1_500_000).await;
+    insert_check(app, strong, 400, 2023, 10_000_000, 1_000_000).await;
+    insert_check(app, strong, 30, 2024, 12_000_000, 1_500_000).await;
 
     let weak = insert_client(app, "Weak Ltd", None).await;
     insert_orders(app, weak, &[10], 50).await;
