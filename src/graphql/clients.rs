@@ -17,6 +17,7 @@ use super::{
     pagination::{self, ConnectionFields, Page, PageArgs},
     plans::AccountPlan,
     scoring::{Quadrant, Score},
+    solvency::Solvency,
     users::{User, parse_name},
 };
 use crate::db::audit::{self, AuditAction, Event};
@@ -314,6 +315,14 @@ impl Client {
             .page::<db::checks::OfClient>(self.0.id, PageArgs::forward(Some(1), None), ())
             .await?;
         Ok(rows.into_iter().next().map(FinancialCheck))
+    }
+
+    /// The risk that the client stops paying, with the reasons, from its recent financial
+    /// checks (each fact from the newest check that has it); it feeds the financial stability
+    /// factor of the KAISM score.
+    #[graphql(guard = "RoleGuard::readers()")]
+    async fn solvency(&self, ctx: &Context<'_>) -> async_graphql::Result<Solvency> {
+        Solvency::of(ctx, self.0.id).await
     }
 
     /// Current and future needs, highest priority first.

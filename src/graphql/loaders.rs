@@ -295,6 +295,46 @@ impl Loader<Revenue12mOf> for Db {
     }
 }
 
+/// The folded recent financial checks of a client, which its solvency is assessed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SolvencyOf(pub Uuid);
+
+impl Loader<SolvencyOf> for Db {
+    type Value = crate::domain::solvency::Facts;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[SolvencyOf],
+    ) -> Result<HashMap<SolvencyOf, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let facts = db::checks::facts_by_clients(&self.db, &ids)
+            .await
+            .map_err(to_gql)?;
+        Ok(facts
+            .into_iter()
+            .map(|(id, facts)| (SolvencyOf(id), facts))
+            .collect())
+    }
+}
+
+impl Loaders {
+    /// The folded recent financial checks of a client (empty facts without checks).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn solvency_facts(
+        &self,
+        client_id: Uuid,
+    ) -> async_graphql::Result<crate::domain::solvency::Facts> {
+        Ok(self
+            .loader
+            .load_one(SolvencyOf(client_id))
+            .await?
+            .unwrap_or_default())
+    }
+}
+
 /// One page of a parent's nested list.
 pub struct PageKey<L: PerParent> {
     pub parent: Uuid,

@@ -19,6 +19,7 @@ pub mod plans;
 pub mod scalars;
 pub mod schema;
 pub mod scoring;
+pub mod solvency;
 pub mod tokens;
 pub mod users;
 

@@ -22,5 +22,6 @@ mod roles;
 mod schema;
 mod scoring;
 mod seed;
+mod solvency;
 mod statements;
 mod tokens;
