@@ -11,6 +11,7 @@ pub mod enrichment;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod recheck;
 pub mod scheduler;
 pub mod startup;
 pub mod telemetry;

@@ -64,6 +64,9 @@ enum Command {
     },
     /// Re-score every current client under the current KAISM model (for cron).
     Rescore,
+    /// Re-check the clients due now against their registries, once (for cron); see
+    /// `KAIM_RECHECK_MAX_AGE` and `KAIM_RECHECK_BATCH`.
+    Recheck,
 }
 
 fn parse_role(text: &str) -> Result<entity::enums::Role, String> {
@@ -224,6 +227,34 @@ async fn main() -> anyhow::Result<()> {
                 "Rescored {} clients, {} changed quadrant, in {elapsed} ms",
                 outcome.rescored, outcome.changed_quadrant
             )?;
+        }
+        Command::Recheck => {
+            let db = startup::connect(&cli.settings).await?;
+            if cli.settings.migrate_on_start {
+                db::migrate(&db).await.context("applying migrations")?;
+            }
+            let (tokens, _) = startup::token_service(&cli.settings)?;
+            let state = startup::app_state(&cli.settings, db, tokens);
+            if state.providers.enabled.is_empty() {
+                anyhow::bail!("no registry is enabled: set KAIM_<PROVIDER>_API_KEY for one");
+            }
+            let started = std::time::Instant::now();
+            let Some(summary) = kaim::recheck::once(&state)
+                .await
+                .map_err(startup::app_error)?
+            else {
+                anyhow::bail!("another kaim instance is re-checking now; try again later");
+            };
+            let elapsed = started.elapsed().as_millis();
+            tracing::info!(
+                clients = summary.clients,
+                answered = summary.answered,
+                failed = summary.failed,
+                status_changes = summary.status_changes,
+                elapsed_ms = elapsed,
+                "registry re-check done"
+            );
+            writeln!(stdout, "Registry re-check: {summary}, in {elapsed} ms")?;
         }
     }
     Ok(())

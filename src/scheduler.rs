@@ -45,13 +45,56 @@ pub fn lease_ttl(interval: Duration) -> Duration {
         .saturating_add(Duration::from_secs(30))
 }
 
+/// This instance's claim on the lease of a periodic job: taken or renewed before and during a
+/// round, given up when the instance stops.
+#[derive(Debug, Clone)]
+pub struct LeaseClaim {
+    db: DatabaseConnection,
+    name: &'static str,
+    holder: String,
+    interval: Duration,
+}
+
+impl LeaseClaim {
+    /// A claim on the lease `name` of a job run every `interval`, under a holder name unique
+    /// to this instance.
+    #[must_use]
+    pub fn new(db: DatabaseConnection, name: &'static str, interval: Duration) -> Self {
+        Self {
+            db,
+            name,
+            holder: format!("kaim-{}", Uuid::now_v7().simple()),
+            interval,
+        }
+    }
+
+    /// Takes or renews the lease; false when another instance holds it.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn hold(&self) -> AppResult<bool> {
+        let now = db::now();
+        let ttl =
+            chrono::Duration::from_std(lease_ttl(self.interval)).map_err(AppError::internal)?;
+        leases::acquire(&self.db, self.name, &self.holder, now, now + ttl).await
+    }
+
+    /// Gives the lease up, so another instance can take over at its next tick.
+    pub async fn release(&self) {
+        if let Err(err) = leases::release(&self.db, self.name, &self.holder).await {
+            let cause = err.into_error();
+            tracing::warn!(lease = self.name, error = %cause, "could not release a lease");
+        }
+    }
+}
+
 /// The scheduled re-scoring of one instance.
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     db: DatabaseConnection,
     settings: Arc<ScoringSettings>,
     interval: Duration,
-    holder: String,
+    lease: LeaseClaim,
     rounds: Arc<AtomicU64>,
 }
 
@@ -60,10 +103,10 @@ impl Scheduler {
     #[must_use]
     pub fn new(db: DatabaseConnection, settings: Arc<ScoringSettings>, interval: Duration) -> Self {
         Self {
+            lease: LeaseClaim::new(db.clone(), LEASE, interval),
             db,
             settings,
             interval,
-            holder: format!("kaim-{}", Uuid::now_v7().simple()),
             rounds: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -98,17 +141,7 @@ impl Scheduler {
 
     /// Gives the lease up, so another instance can take over at its next tick.
     pub async fn release(&self) {
-        if let Err(err) = leases::release(&self.db, LEASE, &self.holder).await {
-            let cause = err.into_error();
-            tracing::warn!(error = %cause, "could not release the re-scoring lease");
-        }
-    }
-
-    async fn hold_lease(&self) -> AppResult<bool> {
-        let now = db::now();
-        let ttl =
-            chrono::Duration::from_std(lease_ttl(self.interval)).map_err(AppError::internal)?;
-        leases::acquire(&self.db, LEASE, &self.holder, now, now + ttl).await
+        self.lease.release().await;
     }
 
     /// One round: re-scores every current client if this instance holds the lease; `None`
@@ -117,7 +150,7 @@ impl Scheduler {
     /// # Errors
     /// On a database failure; batches written before it stay.
     pub async fn round(&self) -> AppResult<Option<RescoreOutcome>> {
-        if !self.hold_lease().await? {
+        if !self.lease.hold().await? {
             return Ok(None);
         }
         let now = db::now();
@@ -135,7 +168,7 @@ impl Scheduler {
             tx.commit().await?;
             outcome.rescored += done.rescored;
             outcome.changed_quadrant += done.changed_quadrant;
-            if !self.hold_lease().await? {
+            if !self.lease.hold().await? {
                 tracing::warn!("the re-scoring lease was taken over; stopping this round");
                 break;
             }

@@ -18,6 +18,7 @@ use crate::{
     db,
     graphql::{self, AppState},
     http,
+    recheck::Rechecker,
     scheduler::Scheduler,
 };
 
@@ -27,6 +28,8 @@ pub struct Application {
     server: Server,
     /// The scheduled re-scoring, when `KAIM_RESCORE_INTERVAL` is set.
     scheduler: Option<Scheduler>,
+    /// The scheduled registry re-checks, when `KAIM_RECHECK_INTERVAL` is set.
+    rechecker: Option<Rechecker>,
 }
 
 impl std::fmt::Debug for Application {
@@ -76,18 +79,15 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let state = AppState {
-            db,
-            api: Arc::new(settings.api.clone()),
-            scoring: Arc::new(settings.scoring.clone()),
-            tokens: tokens.clone(),
-            providers: Arc::new(settings.enrichment.build()),
-            enrichment: Arc::new(settings.enrichment.clone()),
-        };
+        let state = app_state(&settings, db, tokens.clone());
         let scheduler = settings
             .scoring
             .rescore_interval
             .map(|interval| Scheduler::new(state.db.clone(), Arc::clone(&state.scoring), interval));
+        let rechecker = settings
+            .enrichment
+            .recheck_interval
+            .map(|interval| Rechecker::new(state.clone(), interval));
         let schema = graphql::build(state.clone(), &settings.limits);
         let body_limit = settings.api.body_limit;
         let graphiql = settings.api.graphiql;
@@ -115,6 +115,7 @@ impl Application {
                 port,
                 server,
                 scheduler,
+                rechecker,
             },
             first_start,
         ))
@@ -134,10 +135,17 @@ impl Application {
         let scheduled = self
             .scheduler
             .map(|scheduler| (tokio::spawn(scheduler.clone().run()), scheduler));
+        let rechecks = self
+            .rechecker
+            .map(|rechecker| (tokio::spawn(rechecker.clone().run()), rechecker));
         let result = self.server.await;
         if let Some((task, scheduler)) = scheduled {
             task.abort();
             scheduler.release().await;
+        }
+        if let Some((task, rechecker)) = rechecks {
+            task.abort();
+            rechecker.release().await;
         }
         result
     }
@@ -147,6 +155,27 @@ impl Application {
     #[must_use]
     pub fn rescore_rounds(&self) -> Option<Arc<AtomicU64>> {
         self.scheduler.as_ref().map(Scheduler::rounds)
+    }
+
+    /// Scheduled registry re-check rounds this instance has completed; `None` when no
+    /// schedule is configured.
+    #[must_use]
+    pub fn recheck_rounds(&self) -> Option<Arc<AtomicU64>> {
+        self.rechecker.as_ref().map(Rechecker::rounds)
+    }
+}
+
+/// The state shared by every request and job of an instance. Registry providers are built
+/// here, once, so their rate limits and circuit breakers hold across requests.
+#[must_use]
+pub fn app_state(settings: &Settings, db: DatabaseConnection, tokens: TokenService) -> AppState {
+    AppState {
+        db,
+        api: Arc::new(settings.api.clone()),
+        scoring: Arc::new(settings.scoring.clone()),
+        tokens,
+        providers: Arc::new(settings.enrichment.build()),
+        enrichment: Arc::new(settings.enrichment.clone()),
     }
 }
 

@@ -25,6 +25,9 @@ pub enum AuditAction {
     Record,
     #[sea_orm(string_value = "IMPORT")]
     Import,
+    /// A registry reported another status for the company than it did before.
+    #[sea_orm(string_value = "REGISTRY_STATUS_CHANGE")]
+    RegistryStatusChange,
 }
 
 /// What kind of record a write changed.

@@ -18,6 +18,7 @@ pub mod plan_action;
 pub mod plan_objective;
 pub mod registry_cache;
 pub mod registry_id;
+pub mod registry_recheck;
 pub mod score;
 pub mod scoring_model;
 pub mod user;

@@ -9,6 +9,7 @@ mod m20261129_000003_audit;
 mod m20261129_000004_scoring;
 mod m20261129_000005_leases;
 mod m20261129_000006_registry_cache;
+mod m20261129_000007_registry_rechecks;
 
 /// Every migration, in the order it applies.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_scoring::Migration),
             Box::new(m20261129_000005_leases::Migration),
             Box::new(m20261129_000006_registry_cache::Migration),
+            Box::new(m20261129_000007_registry_rechecks::Migration),
         ]
     }
 }

@@ -170,6 +170,17 @@ impl Event {
         }
     }
 
+    /// A registry reported `check`'s status where its previous check of the client said
+    /// `before`: shown in the client's history, naming the check that saw the change.
+    #[must_use]
+    pub fn registry_status_change(check: &entity::financial_check::Model, before: &str) -> Self {
+        Self::of(AuditAction::RegistryStatusChange, check, Map::new()).with_change(
+            "registryStatus",
+            json!(before),
+            json!(check.registry_status),
+        )
+    }
+
     fn of<M: Audited>(action: AuditAction, model: &M, changes: Map<String, Json>) -> Self {
         Self {
             action,

@@ -4,10 +4,14 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::{enums::RegistryScheme, financial_check, registry_cache};
+use entity::{
+    client, enums::RegistryScheme, financial_check, registry_cache, registry_id, registry_recheck,
+};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, sea_query::OnConflict,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationDef,
+    sea_query::{Expr, ExprTrait, NullOrdering, OnConflict, Order, Query},
 };
 use uuid::Uuid;
 
@@ -92,31 +96,6 @@ pub async fn store<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Every stored answer about any of `ids`, expired or not, newest first.
-///
-/// # Errors
-/// On a database failure.
-pub async fn by_identifiers<C: ConnectionTrait>(
-    db: &C,
-    ids: &[(RegistryScheme, String)],
-) -> AppResult<Vec<registry_cache::Model>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let condition = ids.iter().fold(Condition::any(), |any, (scheme, value)| {
-        any.add(
-            Condition::all()
-                .add(registry_cache::Column::Scheme.eq(*scheme))
-                .add(registry_cache::Column::Value.eq(value.as_str())),
-        )
-    });
-    Ok(registry_cache::Entity::find()
-        .filter(condition)
-        .order_by_desc(registry_cache::Column::FetchedAt)
-        .all(db)
-        .await?)
-}
-
 /// The check already recorded for `client_id` from `source` at `checked_at`: an answer served
 /// again from the cache is not recorded twice.
 ///
@@ -134,4 +113,199 @@ pub async fn recorded_check<C: ConnectionTrait>(
         .filter(financial_check::Column::CheckedAt.eq(checked_at))
         .one(db)
         .await?)
+}
+
+/// Every stored answer about the registry ids of any of `client_ids`, expired or not, newest
+/// first, each with the client whose identifier it answers: one statement for a whole page of
+/// clients, so `Client.registryProfile` does not cost a query per client.
+///
+/// # Errors
+/// On a database failure.
+pub async fn by_clients<C: ConnectionTrait>(
+    db: &C,
+    client_ids: &[Uuid],
+) -> AppResult<Vec<(Uuid, registry_cache::Model)>> {
+    if client_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The cache is keyed by identifier, not by client: join it to the clients' identifiers.
+    let identifiers: RelationDef = registry_cache::Entity::belongs_to(registry_id::Entity)
+        .from((
+            registry_cache::Column::Scheme,
+            registry_cache::Column::Value,
+        ))
+        .to((registry_id::Column::Scheme, registry_id::Column::Value))
+        .into();
+    let rows = registry_cache::Entity::find()
+        .join(JoinType::InnerJoin, identifiers)
+        .filter(registry_id::Column::ClientId.is_in(client_ids.iter().copied()))
+        .order_by_desc(registry_cache::Column::FetchedAt)
+        .order_by_asc(registry_cache::Column::Id)
+        .select_also(registry_id::Entity)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(answer, id)| id.map(|id| (id.client_id, answer)))
+        .collect())
+}
+
+/// The status of `client_id`'s newest check from `source` before `before`: what a new check's
+/// status is compared with to see a change. Each registry is compared with itself, so two
+/// registries that disagree (GLEIF's entity status beside a national register's) never read as
+/// a change.
+///
+/// # Errors
+/// On a database failure.
+pub async fn previous_status<C: ConnectionTrait>(
+    db: &C,
+    client_id: Uuid,
+    source: &str,
+    before: DateTime<Utc>,
+) -> AppResult<Option<String>> {
+    Ok(financial_check::Entity::find()
+        .select_only()
+        .column(financial_check::Column::RegistryStatus)
+        .filter(financial_check::Column::ClientId.eq(client_id))
+        .filter(financial_check::Column::Source.eq(source))
+        .filter(financial_check::Column::CheckedAt.lt(before))
+        .filter(financial_check::Column::RegistryStatus.is_not_null())
+        .order_by_desc(financial_check::Column::CheckedAt)
+        .order_by_desc(financial_check::Column::Id)
+        .into_tuple::<Option<String>>()
+        .one(db)
+        .await?
+        .flatten())
+}
+
+/// Which clients a re-check round asks about.
+#[derive(Debug, Clone)]
+pub struct DueFilter<'a> {
+    /// The identifier schemes the enabled registries look up.
+    pub schemes: &'a [RegistryScheme],
+    /// The enabled registries' names, as checks record their source.
+    pub sources: &'a [&'a str],
+    /// A registry check at or after this time makes a client current.
+    pub checked_since: DateTime<Utc>,
+    /// The round's time: a client whose re-check is scheduled later is skipped.
+    pub now: DateTime<Utc>,
+    /// Most clients returned.
+    pub limit: u64,
+}
+
+/// Current clients due for a re-check, longest waiting first: those with an identifier an
+/// enabled registry looks up, no check from an enabled registry since `checked_since`, and no
+/// re-check scheduled after `now`. Never attempted clients come first.
+///
+/// # Errors
+/// On a database failure.
+pub async fn due_for_recheck<C: ConnectionTrait>(
+    db: &C,
+    due: &DueFilter<'_>,
+) -> AppResult<Vec<Uuid>> {
+    if due.schemes.is_empty() || due.sources.is_empty() {
+        return Ok(Vec::new());
+    }
+    let looked_up = Query::select()
+        .expr(Expr::val(1))
+        .from(registry_id::Entity)
+        .and_where(
+            Expr::col((registry_id::Entity, registry_id::Column::ClientId))
+                .equals((client::Entity, client::Column::Id)),
+        )
+        .and_where(registry_id::Column::Scheme.is_in(due.schemes.iter().copied()))
+        .to_owned();
+    let recent = Query::select()
+        .expr(Expr::val(1))
+        .from(financial_check::Entity)
+        .and_where(
+            Expr::col((financial_check::Entity, financial_check::Column::ClientId))
+                .equals((client::Entity, client::Column::Id)),
+        )
+        .and_where(financial_check::Column::Source.is_in(due.sources.iter().copied()))
+        .and_where(financial_check::Column::CheckedAt.gte(due.checked_since))
+        .to_owned();
+    let next_due = (
+        registry_recheck::Entity,
+        registry_recheck::Column::NextDueAt,
+    );
+    let query = Query::select()
+        .column((client::Entity, client::Column::Id))
+        .from(client::Entity)
+        .left_join(
+            registry_recheck::Entity,
+            Expr::col((registry_recheck::Entity, registry_recheck::Column::ClientId))
+                .equals((client::Entity, client::Column::Id)),
+        )
+        .and_where(client::Column::ArchivedAt.is_null())
+        .and_where(Expr::exists(looked_up))
+        .and_where(Expr::exists(recent).not())
+        .cond_where(
+            Condition::any()
+                .add(Expr::col(next_due).is_null())
+                .add(Expr::col(next_due).lte(due.now)),
+        )
+        .order_by_with_nulls(next_due, Order::Asc, NullOrdering::First)
+        .order_by((client::Entity, client::Column::Id), Order::Asc)
+        .limit(due.limit)
+        .to_owned();
+    let statement = db.get_database_backend().build(&query);
+    db.query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index::<Uuid>(0).map_err(Into::into))
+        .collect()
+}
+
+/// How a re-check of one client went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecheckOutcome {
+    /// At least one registry answered.
+    Answered,
+    /// No registry answered.
+    Failed,
+}
+
+impl RecheckOutcome {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Answered => "ok",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Records a re-check attempt on `client_id` and when the client is due again, replacing the
+/// previous attempt.
+///
+/// # Errors
+/// On a database failure.
+pub async fn record_recheck<C: ConnectionTrait>(
+    db: &C,
+    client_id: Uuid,
+    attempted_at: DateTime<Utc>,
+    next_due_at: DateTime<Utc>,
+    outcome: RecheckOutcome,
+    error: Option<String>,
+) -> AppResult<()> {
+    registry_recheck::Entity::insert(registry_recheck::ActiveModel {
+        client_id: Set(client_id),
+        attempted_at: Set(attempted_at),
+        next_due_at: Set(next_due_at),
+        outcome: Set(outcome.as_str().to_owned()),
+        error: Set(error),
+    })
+    .on_conflict(
+        OnConflict::column(registry_recheck::Column::ClientId)
+            .update_columns([
+                registry_recheck::Column::AttemptedAt,
+                registry_recheck::Column::NextDueAt,
+                registry_recheck::Column::Outcome,
+                registry_recheck::Column::Error,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }

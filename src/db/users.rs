@@ -3,11 +3,21 @@
 use entity::{enums::Role, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    auth::Principal,
+    error::{AppError, AppResult},
+};
+
+/// The user kaim's own jobs (scheduled and `kaim recheck` re-checks) act as, so that what they
+/// write has an author in the audit trail like every other write. No token is minted for it.
+pub const AUTOMATION_USER_ID: Uuid = uuid::uuid!("00000000-0000-4000-8000-00006b61696d");
+
+/// The name the automation user shows in histories.
+const AUTOMATION_USER_NAME: &str = "kaim (automatic re-checks)";
 
 /// A validated new user.
 #[derive(Debug, Clone)]
@@ -67,13 +77,38 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> AppResult<Vec<user::Model>> {
         .await?)
 }
 
-/// The oldest administrator, if any: the account the first start mints a token for.
+/// The principal kaim's own jobs act as, creating its user on first use.
+///
+/// # Errors
+/// On a database failure.
+pub async fn automation<C: ConnectionTrait>(db: &C) -> AppResult<Principal> {
+    let now = super::now();
+    user::Entity::insert(user::ActiveModel {
+        id: Set(AUTOMATION_USER_ID),
+        name: Set(AUTOMATION_USER_NAME.to_owned()),
+        email: Set(None),
+        role: Set(Role::Admin),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .on_conflict(OnConflict::column(user::Column::Id).do_nothing().to_owned())
+    .exec_without_returning(db)
+    .await?;
+    Ok(Principal {
+        user_id: AUTOMATION_USER_ID,
+        role: Role::Admin,
+    })
+}
+
+/// The oldest administrator other than the automation user, if any: the account the first
+/// start mints a token for.
 ///
 /// # Errors
 /// On a database failure.
 pub async fn first_admin<C: ConnectionTrait>(db: &C) -> AppResult<Option<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Role.eq(Role::Admin))
+        .filter(user::Column::Id.ne(AUTOMATION_USER_ID))
         .order_by_asc(user::Column::CreatedAt)
         .one(db)
         .await?)

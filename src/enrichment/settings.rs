@@ -154,6 +154,25 @@ pub struct EnrichmentSettings {
     /// Cache lifetime of Checko answers (default `KAIM_ENRICHMENT_CACHE_TTL`).
     #[arg(long, env = "KAIM_CHECKO_CACHE_TTL", value_parser = parse_duration)]
     pub checko_cache_ttl: Option<Duration>,
+
+    /// Re-check clients against their registries this often, such as `1h` (off when unset;
+    /// `kaim recheck` runs one round on demand).
+    #[arg(long, env = "KAIM_RECHECK_INTERVAL", value_parser = parse_duration)]
+    pub recheck_interval: Option<Duration>,
+    /// A client is due for a re-check when its latest registry check is older than this.
+    #[arg(long, env = "KAIM_RECHECK_MAX_AGE", default_value = "30d", value_parser = parse_duration)]
+    pub recheck_max_age: Duration,
+    /// After a round in which every registry failed transiently (timeouts, 5xx, rate limits),
+    /// the client is tried again after this long rather than after the full age.
+    #[arg(long, env = "KAIM_RECHECK_RETRY_AFTER", default_value = "6h", value_parser = parse_duration)]
+    pub recheck_retry_after: Duration,
+    /// Most clients re-checked in one round, so that a round stays within registry quotas.
+    #[arg(long, env = "KAIM_RECHECK_BATCH", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub recheck_batch: u32,
+    /// Clients re-checked at the same time within a round (each asks its registries
+    /// concurrently, under the per-registry rate limits).
+    #[arg(long, env = "KAIM_RECHECK_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub recheck_concurrency: u32,
 }
 
 impl EnrichmentSettings {

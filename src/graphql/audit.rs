@@ -30,6 +30,9 @@ pub enum AuditAction {
     Record,
     /// A batch of interactions was imported; `interactionsCreated` counts this client's new ones.
     Import,
+    /// A registry reported another status for the company than in its previous check (for
+    /// example `active` → `liquidating`); the event names the financial check that saw it.
+    RegistryStatusChange,
 }
 
 /// What kind of record a write changed.

@@ -112,6 +112,10 @@ pub struct EnrichmentSourceResult {
     pub cached: bool,
     /// When the registry gave the answer used.
     pub retrieved_at: Option<DateTime<Utc>>,
+    /// The status this registry's previous check of the client gave, when this answer
+    /// changed it (for example `ACTIVE` before `LIQUIDATING`); the change is recorded in the
+    /// client's history as a `REGISTRY_STATUS_CHANGE` event.
+    pub status_changed_from: Option<RegistryStatus>,
 }
 
 /// The outcome of `enrichClient`: the client as it now stands and what each registry did.
@@ -184,6 +188,30 @@ impl From<Candidate> for RegistryCandidate {
             founded_on: c.founded_on,
         }
     }
+}
+
+/// What one registry did for a `registrySearch` call, so a front end can tell "no company of
+/// that name" from "the registry could not be asked".
+#[derive(Debug, Clone, SimpleObject)]
+pub struct RegistrySearchSource {
+    /// The registry: `gleif`, `companies_house`, `dadata` or `checko`.
+    pub source: String,
+    /// Whether the registry answered; an answer may still hold no candidate.
+    pub ok: bool,
+    /// Why it did not answer, when `ok` is false (unauthorized, timed out, rate limited...).
+    pub error: Option<String>,
+    /// How many of the candidates it gave; 0 when it failed.
+    pub candidates: i32,
+}
+
+/// The outcome of `registrySearch`: the candidates found and what each registry asked did.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct RegistrySearchResult {
+    /// Companies whose name matches, grouped by registry, in each registry's own order.
+    pub candidates: Vec<RegistryCandidate>,
+    /// One entry per registry asked, in a stable order; empty when no enabled registry
+    /// searches by name.
+    pub sources: Vec<RegistrySearchSource>,
 }
 
 /// One fact from a registry: its value, the registry it came from and when it was read.
@@ -589,14 +617,28 @@ fn served_schemes(state: &AppState) -> String {
     }
 }
 
-/// Enriches `client_id` from every matching registry; see `enrichClient`.
-async fn enrich(
-    ctx: &Context<'_>,
+/// What enriching a client came to.
+#[derive(Debug)]
+pub enum Enrichment {
+    /// At least one registry answered; what it changed is written.
+    Done(EnrichmentResult),
+    /// No registry answered (each error says why); nothing was written.
+    NoneAnswered(Vec<ProviderError>),
+}
+
+/// Enriches `client_id` from every matching registry, as `principal`; see `enrichClient`.
+/// Re-checks (`kaim recheck`, `KAIM_RECHECK_INTERVAL`) run the same steps.
+///
+/// # Errors
+/// `NOT_FOUND` for an unknown client, `FORBIDDEN` for a manager of another client's,
+/// `BAD_USER_INPUT` when no enabled registry looks up any of its identifiers, and database
+/// failures.
+pub async fn enrich(
+    state: &AppState,
     principal: Principal,
     client_id: uuid::Uuid,
     force: bool,
-) -> AppResult<EnrichmentResult> {
-    let state = ctx.state();
+) -> AppResult<Enrichment> {
     let client = db::clients::get(&state.db, client_id).await?;
     if !may_write(principal, client.manager_id) {
         return Err(AppError::Forbidden(
@@ -616,14 +658,9 @@ async fn enrich(
     }
     let answers = join_all(jobs.iter().map(|job| ask(state, job))).await;
     if answers.iter().all(Result::is_err) {
-        let reasons: Vec<String> = answers
-            .iter()
-            .filter_map(|a| a.as_ref().err().map(ToString::to_string))
-            .collect();
-        return Err(AppError::UpstreamUnavailable(format!(
-            "no registry answered: {}",
-            reasons.join("; ")
-        )));
+        return Ok(Enrichment::NoneAnswered(
+            answers.into_iter().filter_map(Result::err).collect(),
+        ));
     }
 
     let tx = db::begin_write(&state.db).await?;
@@ -657,14 +694,18 @@ async fn enrich(
     for (job, answer) in jobs.iter().zip(answers) {
         let source = job.provider.id().as_str().to_owned();
         let result = match answer {
-            Ok((profile, cached)) => EnrichmentSourceResult {
-                check: record_check(&tx, principal, client_id, &profile).await?,
-                source,
-                ok: true,
-                error: None,
-                cached,
-                retrieved_at: Some(profile.retrieved_at),
-            },
+            Ok((profile, cached)) => {
+                let recorded = record_check(&tx, principal, client_id, &profile).await?;
+                EnrichmentSourceResult {
+                    source,
+                    ok: true,
+                    error: None,
+                    cached,
+                    retrieved_at: Some(profile.retrieved_at),
+                    status_changed_from: recorded.as_ref().and_then(|r| r.changed_from),
+                    check: recorded.map(|r| r.check),
+                }
+            }
             Err(error) => {
                 tracing::info!(provider = %job.provider.id(), %error, "registry did not answer");
                 EnrichmentSourceResult {
@@ -674,41 +715,86 @@ async fn enrich(
                     check: None,
                     cached: false,
                     retrieved_at: None,
+                    status_changed_from: None,
                 }
             }
         };
         sources.push(result);
     }
     tx.commit().await?;
-    Ok(EnrichmentResult {
+    Ok(Enrichment::Done(EnrichmentResult {
         client: Client(client),
         sources,
-    })
+    }))
+}
+
+/// A check recorded from an answer, and the status it changed.
+struct Recorded {
+    check: FinancialCheck,
+    changed_from: Option<RegistryStatus>,
 }
 
 /// Records the check `profile` gives, once per answer: an answer served again from the cache
-/// returns the check recorded when it arrived.
+/// returns the check recorded when it arrived. When the registry's status differs from the
+/// one its previous check of the client gave, the change is recorded as its own event.
 async fn record_check<C: sea_orm::ConnectionTrait>(
     tx: &C,
     principal: Principal,
     client_id: uuid::Uuid,
     profile: &CompanyProfile,
-) -> AppResult<Option<FinancialCheck>> {
+) -> AppResult<Option<Recorded>> {
     let Some(new) = check_of(profile, client_id, principal.user_id) else {
         return Ok(None);
     };
     if let Some(existing) =
         cache::recorded_check(tx, client_id, &new.source, new.checked_at).await?
     {
-        return Ok(Some(FinancialCheck(existing)));
+        return Ok(Some(Recorded {
+            check: FinancialCheck(existing),
+            changed_from: None,
+        }));
     }
     let check = db::checks::insert(tx, new).await?;
     audit::record(tx, principal, Event::created(AuditAction::Create, &check)).await?;
-    Ok(Some(FinancialCheck(check)))
+    let mut changed_from = None;
+    if let Some(status) = &check.registry_status {
+        let before = cache::previous_status(tx, client_id, &check.source, check.checked_at).await?;
+        if let Some(before) = before.filter(|before| before != status) {
+            tracing::info!(%client_id, source = %check.source, %before, after = %status, "registry status changed");
+            audit::record(
+                tx,
+                principal,
+                Event::registry_status_change(&check, &before),
+            )
+            .await?;
+            changed_from = Some(status_of_text(&before));
+        }
+    }
+    Ok(Some(Recorded {
+        check: FinancialCheck(check),
+        changed_from,
+    }))
+}
+
+/// The common status a check's stored status text stands for.
+fn status_of_text(text: &str) -> RegistryStatus {
+    [
+        registries::RegistryStatus::Active,
+        registries::RegistryStatus::Liquidating,
+        registries::RegistryStatus::Liquidated,
+        registries::RegistryStatus::Bankrupt,
+        registries::RegistryStatus::Dissolved,
+        registries::RegistryStatus::Inactive,
+    ]
+    .into_iter()
+    .find(|status| status_text(*status) == text)
+    .unwrap_or(registries::RegistryStatus::Unknown)
+    .into()
 }
 
 /// `Client.registryProfile`: the merged view of the stored answers about the client's
-/// registry ids; none when no registry has answered about them.
+/// registry ids; none when no registry has answered about them. The answers come through the
+/// request's loader, so a page of clients costs one statement, not one per client.
 ///
 /// # Errors
 /// On a database failure.
@@ -716,13 +802,11 @@ pub async fn registry_profile(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
 ) -> AppResult<Option<RegistryProfile>> {
-    let ids: Vec<(enums::RegistryScheme, String)> =
-        db::clients::registry_ids_by_clients(ctx.db(), &[client_id])
-            .await?
-            .into_iter()
-            .map(|id| (id.scheme, id.value))
-            .collect();
-    let rows = cache::by_identifiers(ctx.db(), &ids).await?;
+    let rows = ctx
+        .loaders()
+        .registry_answers_of(client_id)
+        .await
+        .map_err(|err| AppError::internal(err.message))?;
     // Rows are newest first: keep each registry's latest answer.
     let mut seen = Vec::new();
     let mut answers = Vec::new();
@@ -774,9 +858,10 @@ pub struct EnrichmentQuery;
 impl EnrichmentQuery {
     /// Companies whose name matches, from every enabled registry that searches by name (GLEIF,
     /// Companies House, DaData, Checko), asked concurrently, so a front end can link a client
-    /// to its registry entry with `addRegistryId`. A registry that fails is left out (and
-    /// logged); only when every one fails is the answer `UPSTREAM_UNAVAILABLE`. Candidates are
-    /// grouped by registry, in each registry's own order.
+    /// to its registry entry with `addRegistryId`. `sources` says what each registry did: a
+    /// registry that fails is reported there and its candidates are missing, so an empty
+    /// list is not mistaken for "no such company". Only when every registry fails is the
+    /// answer `UPSTREAM_UNAVAILABLE`.
     #[graphql(guard = "RoleGuard::readers()")]
     async fn registry_search(
         &self,
@@ -785,7 +870,7 @@ impl EnrichmentQuery {
         #[graphql(desc = "Only companies of this ISO 3166-1 alpha-2 country.")] country: Option<
             String,
         >,
-    ) -> async_graphql::Result<Vec<RegistryCandidate>> {
+    ) -> async_graphql::Result<RegistrySearchResult> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_SEARCH_CHARS {
             return Err(AppError::bad_input(
@@ -819,16 +904,36 @@ impl EnrichmentQuery {
             ))
             .into());
         }
-        let mut candidates = Vec::new();
-        for answer in answers {
+        let mut result = RegistrySearchResult {
+            candidates: Vec::new(),
+            sources: Vec::with_capacity(answers.len()),
+        };
+        for (searcher, answer) in searchers.iter().zip(answers) {
+            let source = searcher.id().as_str().to_owned();
             match answer {
-                Ok(found) => candidates.extend(found.into_iter().map(RegistryCandidate::from)),
+                Ok(found) => {
+                    result.sources.push(RegistrySearchSource {
+                        source,
+                        ok: true,
+                        error: None,
+                        candidates: i32::try_from(found.len()).unwrap_or(i32::MAX),
+                    });
+                    result
+                        .candidates
+                        .extend(found.into_iter().map(RegistryCandidate::from));
+                }
                 Err(error) => {
-                    tracing::warn!(provider = %error.provider(), %error, "registry search failed");
+                    tracing::info!(provider = %searcher.id(), %error, "registry search failed");
+                    result.sources.push(RegistrySearchSource {
+                        source,
+                        ok: false,
+                        error: Some(error.to_string()),
+                        candidates: 0,
+                    });
                 }
             }
         }
-        Ok(candidates)
+        Ok(result)
     }
 }
 
@@ -864,6 +969,16 @@ impl EnrichmentMutation {
     ) -> async_graphql::Result<EnrichmentResult> {
         let principal = ctx.principal()?;
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
-        Ok(enrich(ctx, principal, id, force.unwrap_or(false)).await?)
+        match enrich(ctx.state(), principal, id, force.unwrap_or(false)).await? {
+            Enrichment::Done(result) => Ok(result),
+            Enrichment::NoneAnswered(errors) => {
+                let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                Err(AppError::UpstreamUnavailable(format!(
+                    "no registry answered: {}",
+                    reasons.join("; ")
+                ))
+                .into())
+            }
+        }
     }
 }

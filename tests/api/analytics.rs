@@ -15,7 +15,7 @@ use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, error_code};
+use crate::helpers::{TestApp, error_code, eventually};
 
 async fn insert_client(app: &TestApp, name: &str, manager: Option<Uuid>) -> Uuid {
     db::clients::insert(
@@ -485,21 +485,6 @@ async fn prospective_clients_follow_the_published_rule() {
         page["prospectiveClients"]["nodes"][0]["client"]["id"],
         gid(checked)
     );
-}
-
-/// Polls until `done` holds, for at most 20 seconds.
-async fn eventually<F, Fut>(mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..200 {
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(StdDuration::from_millis(100)).await;
-    }
-    panic!("the condition did not hold within 20 seconds");
 }
 
 #[tokio::test]

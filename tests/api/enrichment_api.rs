@@ -13,10 +13,10 @@ use wiremock::{
 
 use crate::helpers::{TestApp, error_code, error_field};
 
-const INN: &str = "7704123450";
+pub(crate) const INN: &str = "7704123450";
 const LEI: &str = "INR2EJN1ERAN0W5ZP974";
 
-fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     let path = format!(
         "{}/tests/fixtures/registries/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -24,12 +24,12 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
 }
 
-fn json_body(status: u16, body: impl Into<String>) -> ResponseTemplate {
+pub(crate) fn json_body(status: u16, body: impl Into<String>) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.into(), "application/json")
 }
 
 /// Points GLEIF, Companies House, DaData and Checko at `server`, with keys.
-fn registries_at(server: &MockServer) -> impl FnOnce(&mut Settings) {
+pub(crate) fn registries_at(server: &MockServer) -> impl FnOnce(&mut Settings) {
     let uri = server.uri();
     move |settings: &mut Settings| {
         let e = &mut settings.enrichment;
@@ -44,7 +44,7 @@ fn registries_at(server: &MockServer) -> impl FnOnce(&mut Settings) {
     }
 }
 
-async fn serve_dadata(server: &MockServer) {
+pub(crate) async fn serve_dadata(server: &MockServer) {
     Mock::given(method("POST"))
         .and(path("/findById/party"))
         .and(body_partial_json(json!({ "query": INN })))
@@ -306,8 +306,13 @@ async fn an_analyst_cannot_enrich_a_client() {
     assert_eq!(requests_to(&server, "/findById/party").await, 0);
 }
 
+const SEARCH: &str = r"query($name: String!) { registrySearch(name: $name) {
+    candidates { source retrievedAt scheme registryId name status { value original } country }
+    sources { source ok error candidates }
+} }";
+
 #[tokio::test]
-async fn registry_search_returns_candidates_of_the_registries_that_answer() {
+async fn registry_search_returns_candidates_and_reports_the_registries_that_failed() {
     let server = MockServer::start().await;
     Mock::given(path("/search/companies"))
         .and(query_param("q", "tesco"))
@@ -317,32 +322,102 @@ async fn registry_search_returns_candidates_of_the_registries_that_answer() {
         ))
         .mount(&server)
         .await;
-    // GLEIF, DaData and Checko fail: their candidates are left out, the search still answers.
+    // GLEIF fails on its side, DaData and Checko are not served at all (404): their candidates
+    // are missing, and the answer says so.
     Mock::given(path("/lei-records"))
         .respond_with(ResponseTemplate::new(500))
         .mount(&server)
         .await;
     let app = TestApp::spawn_with(registries_at(&server)).await;
 
-    let data = app
-        .data(
-            r"query($name: String!) { registrySearch(name: $name) {
-                source retrievedAt scheme registryId name status { value original } country } }",
-            json!({ "name": "tesco" }),
-        )
-        .await;
-    let found = data["registrySearch"].as_array().expect("candidates");
+    let data = app.data(SEARCH, json!({ "name": "tesco" })).await;
+    let result = &data["registrySearch"];
+    let found = result["candidates"].as_array().expect("candidates");
     assert_eq!(found.len(), 3, "{found:#?}");
     assert!(found.iter().all(|c| c["source"] == "companies_house"));
     assert_eq!(found[0]["scheme"], "GB_COMPANY_NUMBER");
     assert_eq!(found[0]["registryId"], "00445790");
     assert_eq!(found[2]["status"]["value"], "DISSOLVED");
 
+    let sources = result["sources"].as_array().expect("sources");
+    let names: Vec<&str> = sources
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 4, "{sources:#?}");
+    for name in ["gleif", "companies_house", "dadata", "checko"] {
+        assert!(names.contains(&name), "{name} missing from {sources:#?}");
+    }
+    assert_eq!(
+        source(result, "companies_house"),
+        &json!({ "source": "companies_house", "ok": true, "error": null, "candidates": 3 })
+    );
+    let gleif = source(result, "gleif");
+    assert_eq!(gleif["ok"], false);
+    assert_eq!(gleif["candidates"], 0);
+    assert!(
+        gleif["error"].as_str().unwrap().contains("HTTP 500"),
+        "{gleif:#}"
+    );
+    for name in ["dadata", "checko"] {
+        assert_eq!(source(result, name)["ok"], false, "{sources:#?}");
+    }
+
     let body = app
-        .graphql(r#"{ registrySearch(name: "  ") { name } }"#, json!({}))
+        .graphql(
+            r#"{ registrySearch(name: "  ") { candidates { name } } }"#,
+            json!({}),
+        )
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     assert_eq!(error_field(&body), "name");
+}
+
+#[tokio::test]
+async fn a_registry_search_without_matches_is_not_a_failure() {
+    let server = MockServer::start().await;
+    Mock::given(path("/search/companies"))
+        .respond_with(json_body(
+            200,
+            fixture("companies_house/search_companies_empty.json"),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(path("/lei-records"))
+        .respond_with(json_body(
+            200,
+            fixture("gleif/lei_records_search_empty.json"),
+        ))
+        .mount(&server)
+        .await;
+    let app = TestApp::spawn_with(registries_at(&server)).await;
+
+    let data = app.data(SEARCH, json!({ "name": "nothing like it" })).await;
+    let result = &data["registrySearch"];
+    assert_eq!(result["candidates"], json!([]));
+    for name in ["gleif", "companies_house"] {
+        assert_eq!(
+            source(result, name),
+            &json!({ "source": name, "ok": true, "error": null, "candidates": 0 })
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_registry_search_that_no_registry_answers_is_upstream_unavailable() {
+    let server = MockServer::start().await;
+    Mock::given(path("/search/companies"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    Mock::given(path("/lei-records"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let app = TestApp::spawn_with(registries_at(&server)).await;
+
+    let body = app.graphql(SEARCH, json!({ "name": "tesco" })).await;
+    assert_eq!(error_code(&body), "UPSTREAM_UNAVAILABLE", "{body:#}");
 }
 
 #[tokio::test]

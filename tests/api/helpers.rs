@@ -299,3 +299,18 @@ pub fn error_field(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("no error field in {body:#}"))
 }
+
+/// Polls until `done` holds, for at most 20 seconds.
+pub async fn eventually<F, Fut>(mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the condition did not hold within 20 seconds");
+}

@@ -18,6 +18,7 @@ mod http;
 mod interactions;
 mod limits;
 mod needs_plans;
+mod recheck;
 mod roles;
 mod schema;
 mod scoring;
