@@ -6,7 +6,8 @@ use std::{collections::HashMap, hash::Hash, marker::PhantomData, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    account_plan, client, contact, financial_check, interaction, need, registry_id, score, user,
+    account_plan, client, contact, financial_check, interaction, need, registry_cache, registry_id,
+    score, user,
 };
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -269,6 +270,50 @@ impl Loader<RegistryIdsOf> for Db {
                 .push(row);
         }
         Ok(grouped)
+    }
+}
+
+/// The stored registry answers about a client's registry ids, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RegistryAnswersOf(pub Uuid);
+
+impl Loader<RegistryAnswersOf> for Db {
+    type Value = Vec<registry_cache::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[RegistryAnswersOf],
+    ) -> Result<HashMap<RegistryAnswersOf, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = db::enrichment::by_clients(&self.db, &ids)
+            .await
+            .map_err(to_gql)?;
+        let mut grouped: HashMap<RegistryAnswersOf, Self::Value> = HashMap::new();
+        for (client_id, row) in rows {
+            grouped
+                .entry(RegistryAnswersOf(client_id))
+                .or_default()
+                .push(row);
+        }
+        Ok(grouped)
+    }
+}
+
+impl Loaders {
+    /// The stored registry answers about a client's registry ids, newest first.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn registry_answers_of(
+        &self,
+        client_id: Uuid,
+    ) -> async_graphql::Result<Vec<registry_cache::Model>> {
+        Ok(self
+            .loader
+            .load_one(RegistryAnswersOf(client_id))
+            .await?
+            .unwrap_or_default())
     }
 }
 

@@ -1,11 +1,16 @@
 //! A page of clients with everything a front end shows costs a fixed number of statements,
 //! whatever the page size.
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use entity::{
-    account_plan, contact, enums, financial_check, interaction, need, plan_action, plan_objective,
+    account_plan, contact, enums, enums::RegistryScheme, financial_check, interaction, need,
+    plan_action, plan_objective,
 };
-use kaim::db;
+use kaim::{
+    db,
+    domain::registry_id::RegistryIdValue,
+    enrichment::{CompanyProfile, Identifier, IdentifierKind, ProviderId},
+};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
@@ -227,4 +232,154 @@ async fn a_page_of_clients_with_everything_costs_a_fixed_number_of_statements() 
     // Per-row loading would cost at least one statement per client (50 here); the budget is
     // the same for 5 clients as for 50.
     assert!(counts.iter().all(|c| *c <= MAX_STATEMENTS), "{counts:?}");
+}
+
+const REGISTRY_VIEW: &str = "query($first: Int!) {
+  clients(first: $first, orderBy: [{ field: NAME, direction: ASC }]) {
+    nodes {
+      name
+      registryProfile {
+        legalName { value source }
+        employees { value source }
+        answers { source registryId }
+      }
+    }
+  }
+}";
+
+/// The answer `source` gave about `looked_up`, naming the company after client `i`.
+fn answer(
+    source: ProviderId,
+    looked_up: IdentifierKind,
+    value: &RegistryIdValue,
+    i: usize,
+) -> CompanyProfile {
+    let mut profile = CompanyProfile::new(
+        source,
+        Identifier {
+            kind: looked_up,
+            value: value.as_str().to_owned(),
+        },
+    );
+    profile.retrieved_at = profile.retrieved_at.trunc_subsecs(6);
+    profile.legal_name = Some(format!("{} {i:03}", source.as_str()));
+    profile.employees = Some(u32::try_from(i).unwrap() + 1);
+    profile
+}
+
+/// 20 clients, each with a UK company number and every third with a CIK. Companies House has
+/// answered about the even clients' numbers, SEC EDGAR about the CIKs; nobody about the rest.
+async fn seed_registry_answers(app: &TestApp) {
+    let ttl = std::time::Duration::from_secs(3600);
+    for i in 0..20 {
+        let number =
+            RegistryIdValue::parse(RegistryScheme::GbCompanyNumber, &format!("{}", 10_000 + i))
+                .unwrap();
+        let cik =
+            RegistryIdValue::parse(RegistryScheme::UsCik, &format!("{}", 50_000 + i)).unwrap();
+        let mut ids = vec![number.clone()];
+        if i % 3 == 0 {
+            ids.push(cik.clone());
+        }
+        db::clients::insert(
+            &app.db,
+            db::clients::NewClient {
+                name: format!("Client {i:03}"),
+                legal_name: None,
+                industry_code: None,
+                industry: None,
+                country: Some("GB".into()),
+                region: None,
+                employees: None,
+                revenue_band: None,
+                markets: vec![],
+                strategic_plans: None,
+                website: None,
+                status: enums::ClientStatus::Active,
+                manager_id: Some(app.admin_id),
+            },
+            &ids,
+        )
+        .await
+        .map_err(|e| e.message())
+        .unwrap();
+        if i % 2 == 0 {
+            let profile = answer(
+                ProviderId::CompaniesHouse,
+                IdentifierKind::GbCompanyNumber,
+                &number,
+                i,
+            );
+            db::enrichment::store(&app.db, number.scheme(), number.as_str(), &profile, ttl)
+                .await
+                .map_err(|e| e.message())
+                .unwrap();
+        }
+        // Every third client's CIK has an answer; so does a CIK no client holds.
+        if i % 3 == 0 || i == 19 {
+            let profile = answer(ProviderId::SecEdgar, IdentifierKind::UsCik, &cik, i);
+            db::enrichment::store(&app.db, cik.scheme(), cik.as_str(), &profile, ttl)
+                .await
+                .map_err(|e| e.message())
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn registry_profiles_of_a_page_of_clients_cost_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    seed_registry_answers(&app).await;
+
+    let mut counts = Vec::new();
+    for first in [5, 20] {
+        app.reset_statements();
+        let data = app.data(REGISTRY_VIEW, json!({ "first": first })).await;
+        counts.push(app.statement_count());
+        let nodes = data["clients"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), first);
+        for (i, node) in nodes.iter().enumerate() {
+            assert_eq!(node["name"], format!("Client {i:03}"));
+            let profile = &node["registryProfile"];
+            // Companies House, the national register, wins over SEC EDGAR where both answered.
+            let expected = match (i % 2 == 0, i % 3 == 0) {
+                (false, false) => {
+                    assert!(profile.is_null(), "client {i}: {profile:#}");
+                    continue;
+                }
+                (true, _) => "companies_house",
+                (false, true) => "sec_edgar",
+            };
+            assert_eq!(
+                profile["legalName"],
+                json!({ "value": format!("{expected} {i:03}"), "source": expected }),
+                "client {i}"
+            );
+            assert_eq!(profile["employees"]["value"], i + 1, "client {i}");
+            let mut answered: Vec<&str> = profile["answers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["source"].as_str().unwrap())
+                .collect();
+            answered.sort_unstable();
+            let mut wanted = Vec::new();
+            if i % 2 == 0 {
+                wanted.push("companies_house");
+            }
+            if i % 3 == 0 {
+                wanted.push("sec_edgar");
+            }
+            assert_eq!(answered, wanted, "client {i}");
+        }
+    }
+    // Per-client loading would cost two statements per client; batched, 20 clients cost what 5
+    // do: the token check, the page and one statement for every profile.
+    assert_eq!(
+        counts[0],
+        counts[1],
+        "statements for 5 and 20 clients: {counts:?}: {:#?}",
+        app.statements_run()
+    );
+    assert!(counts[1] <= 4, "{counts:?}: {:#?}", app.statements_run());
 }
