@@ -85,7 +85,7 @@ pub struct HttpPolicy {
     pub breaker_threshold: u32,
     /// How long an open circuit refuses calls before letting one trial through.
     pub breaker_cooldown: Duration,
-    /// Largest response body read; reading stops past it.
+    /// Largest response body read, counted after decompression; reading stops past it.
     pub max_body_bytes: usize,
     /// `None` for no client-side limit.
     pub rate_limit: Option<RateLimit>,
@@ -367,13 +367,16 @@ impl HttpClient {
     }
 
     /// Reads the body chunk by chunk and stops as soon as it passes the cap, so an oversized
-    /// answer costs at most the cap in memory.
+    /// answer costs at most the cap in memory. A gzip body arrives already decompressed, in
+    /// small chunks, so the cap counts decompressed bytes: a few kilobytes that inflate to
+    /// gigabytes stop at the cap like any other oversized answer.
     async fn read_capped(&self, mut response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
         let limit = self.policy.max_body_bytes;
         let too_large = ProviderError::TooLarge {
             provider: self.provider,
             limit,
         };
+        // Known only for an uncompressed body; a compressed one is measured as it is read.
         if response
             .content_length()
             .is_some_and(|length| length > limit as u64)

@@ -24,7 +24,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
-    matchers::{body_partial_json, header, method, path, query_param},
+    matchers::{body_partial_json, header, header_regex, method, path, query_param},
 };
 
 const MICROSOFT_LEI: &str = "INR2EJN1ERAN0W5ZP974";
@@ -818,6 +818,82 @@ async fn sec_edgar_lookup_reads_identity_and_yearly_figures_deduplicated_across_
         "2025-09-27"
     );
     assert!(profile.financials.iter().all(|y| y.currency == "USD"));
+}
+
+/// `body` gzip-compressed, as the SEC sends its large JSON to clients that accept it.
+fn gzipped(body: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(body).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn gzip_response(compressed: Vec<u8>) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("content-encoding", "gzip")
+        .set_body_raw(compressed, "application/json")
+}
+
+#[tokio::test]
+async fn sec_edgar_gzip_bodies_are_decompressed() {
+    let server = MockServer::start().await;
+    // Served compressed only to a client that says it accepts gzip.
+    for (endpoint, file) in [
+        (
+            "/submissions/CIK0000320193.json",
+            "sec_edgar/submissions_CIK0000320193.json",
+        ),
+        (
+            "/api/xbrl/companyfacts/CIK0000320193.json",
+            "sec_edgar/companyfacts_CIK0000320193.json",
+        ),
+    ] {
+        Mock::given(path(endpoint))
+            .and(header_regex("accept-encoding", "gzip"))
+            .respond_with(gzip_response(gzipped(fixture(file).as_bytes())))
+            .mount(&server)
+            .await;
+    }
+
+    let profile = sec(&server)
+        .lookup(RegistryScheme::UsCik, "320193")
+        .await
+        .unwrap();
+
+    assert_eq!(profile.legal_name.as_deref(), Some("Apple Inc."));
+    let latest = profile.latest_financials().unwrap();
+    assert_eq!(latest.fiscal_year, 2025);
+    assert_eq!(latest.revenue, Some(Decimal::from(416_161_000_000_i64)));
+}
+
+#[tokio::test]
+async fn a_gzip_body_that_inflates_past_the_cap_is_too_large() {
+    let server = MockServer::start().await;
+    serve_apple_submissions(&server).await;
+    let limit = 1024 * 1024;
+    // 16 MiB of JSON whitespace compresses to a few kilobytes, well under the cap: only
+    // counting the decompressed bytes catches it.
+    let bomb = gzipped(&vec![b' '; 16 * limit]);
+    assert!(bomb.len() < limit / 4, "{} compressed bytes", bomb.len());
+    Mock::given(path("/api/xbrl/companyfacts/CIK0000320193.json"))
+        .respond_with(gzip_response(bomb))
+        .mount(&server)
+        .await;
+    let policy = HttpPolicy {
+        max_body_bytes: limit,
+        ..fast_policy()
+    };
+    let provider = SecEdgar::new(config(&server, None, policy), Some(SEC_USER_AGENT)).unwrap();
+
+    let error = provider
+        .lookup(RegistryScheme::UsCik, "320193")
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(error, ProviderError::TooLarge { limit: l, .. } if l == limit),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
