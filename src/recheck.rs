@@ -11,13 +11,7 @@
 //! a registry answered or every failure was definite (not found, unauthorized), after
 //! `KAIM_RECHECK_RETRY_AFTER` when the failures may pass (timeouts, 5xx, rate limits).
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
-};
+use std::time::Duration;
 
 use crate::{
     auth::Principal,
@@ -31,7 +25,7 @@ use crate::{
         AppState,
         enrichment::{Enrichment, enrich},
     },
-    scheduler::LeaseClaim,
+    scheduler::{Job, LeaseClaim},
 };
 use entity::enums::RegistryScheme;
 use futures::future::join_all;
@@ -181,76 +175,41 @@ fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
 
-/// The scheduled re-checks of one instance.
-#[derive(Debug, Clone)]
-pub struct Rechecker {
+/// The registry re-checks as a scheduled job.
+#[derive(Debug)]
+pub struct Rechecks {
     state: AppState,
-    interval: Duration,
-    lease: LeaseClaim,
-    rounds: Arc<AtomicU64>,
 }
 
-impl Rechecker {
-    /// Re-checks due clients every `interval`.
+impl Rechecks {
+    /// Re-checks with the instance's registries and settings.
     #[must_use]
-    pub fn new(state: AppState, interval: Duration) -> Self {
-        Self {
-            lease: LeaseClaim::new(state.db.clone(), LEASE, interval),
-            state,
-            interval,
-            rounds: Arc::new(AtomicU64::new(0)),
+    pub const fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+impl Job for Rechecks {
+    const LEASE: &'static str = LEASE;
+    const NAME: &'static str = "registry re-check";
+    type Outcome = RecheckSummary;
+
+    async fn round(&self, lease: &LeaseClaim) -> AppResult<RecheckSummary> {
+        round(&self.state, Some(lease)).await
+    }
+
+    fn report(summary: &RecheckSummary) {
+        if summary.clients == 0 {
+            tracing::debug!("no client is due for a registry re-check");
+        } else {
+            tracing::info!(
+                clients = summary.clients,
+                answered = summary.answered,
+                failed = summary.failed,
+                status_changes = summary.status_changes,
+                "scheduled registry re-check done"
+            );
         }
-    }
-
-    /// How many rounds this instance has completed (a handle that keeps counting).
-    #[must_use]
-    pub fn rounds(&self) -> Arc<AtomicU64> {
-        Arc::clone(&self.rounds)
-    }
-
-    /// Runs a round at once and then every interval, until the task is dropped.
-    pub async fn run(self) {
-        let mut ticker = tokio::time::interval(self.interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            match self.round().await {
-                Ok(Some(summary)) if summary.clients > 0 => {
-                    tracing::info!(
-                        clients = summary.clients,
-                        answered = summary.answered,
-                        failed = summary.failed,
-                        status_changes = summary.status_changes,
-                        "scheduled registry re-check done"
-                    );
-                }
-                Ok(Some(_)) => tracing::debug!("no client is due for a registry re-check"),
-                Ok(None) => tracing::debug!("another instance holds the re-check lease"),
-                Err(err) => {
-                    let code = err.code().as_str();
-                    let cause = err.into_error();
-                    tracing::error!(error = %cause, code, "scheduled registry re-check failed");
-                }
-            }
-        }
-    }
-
-    /// One round if this instance holds the lease; `None` when another one does.
-    ///
-    /// # Errors
-    /// On a database failure.
-    pub async fn round(&self) -> AppResult<Option<RecheckSummary>> {
-        if !self.lease.hold().await? {
-            return Ok(None);
-        }
-        let summary = round(&self.state, Some(&self.lease)).await?;
-        self.rounds.fetch_add(1, Ordering::SeqCst);
-        Ok(Some(summary))
-    }
-
-    /// Gives the lease up, so another instance can take over at its next tick.
-    pub async fn release(&self) {
-        self.lease.release().await;
     }
 }
 

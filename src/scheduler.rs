@@ -1,15 +1,15 @@
-//! Re-scoring on a schedule (`KAIM_RESCORE_INTERVAL`): a task beside the HTTP server that
-//! re-scores every current client once per interval, on one instance at a time.
+//! Jobs on a schedule beside the HTTP server, each run once per interval on one instance at a
+//! time: the re-scoring ([`Rescoring`], `KAIM_RESCORE_INTERVAL`) and the registry re-checks
+//! ([`crate::recheck::Rechecks`], `KAIM_RECHECK_INTERVAL`).
 //!
-//! Instances sharing a database coordinate through the `rescore` lease: each tick, an
-//! instance takes or renews the lease and re-scores only if it holds it; the holder renews it
-//! after every batch. A lease lasts two intervals plus 30 seconds, so a holder that dies is
-//! replaced within that time, and one that stops gracefully gives the lease up at once.
-//! Clients whose data changed since their current score (an ORDER recorded, a financial
-//! check added) and clients never scored are written in the first batches of a round.
+//! Instances sharing a database coordinate through one lease per job: each tick, an instance
+//! takes or renews the lease and runs a round only if it holds it; the holder renews it as the
+//! round goes. A lease lasts two intervals plus 30 seconds, so a holder that dies is replaced
+//! within that time, and one that stops gracefully gives the lease up at once.
 
 use std::{
     collections::HashSet,
+    future::Future,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -88,25 +88,51 @@ impl LeaseClaim {
     }
 }
 
-/// The scheduled re-scoring of one instance.
-#[derive(Debug, Clone)]
-pub struct Scheduler {
-    db: DatabaseConnection,
-    settings: Arc<ScoringSettings>,
+/// A job run once per interval on one instance at a time.
+pub trait Job: Send + Sync + 'static {
+    /// The lease the job's rounds run under, one per job.
+    const LEASE: &'static str;
+    /// What the job is called in logs.
+    const NAME: &'static str;
+    /// What a round did.
+    type Outcome: Send;
+
+    /// One round, run while this instance holds `lease`; the round renews it as it goes and
+    /// stops early when another instance took it over.
+    fn round(&self, lease: &LeaseClaim) -> impl Future<Output = AppResult<Self::Outcome>> + Send;
+
+    /// Logs a finished round.
+    fn report(outcome: &Self::Outcome);
+}
+
+/// A [`Job`] on this instance's schedule.
+#[derive(Debug)]
+pub struct Scheduled<J> {
+    job: Arc<J>,
     interval: Duration,
     lease: LeaseClaim,
     rounds: Arc<AtomicU64>,
 }
 
-impl Scheduler {
-    /// A scheduler re-scoring every `interval`, under a holder name unique to this instance.
-    #[must_use]
-    pub fn new(db: DatabaseConnection, settings: Arc<ScoringSettings>, interval: Duration) -> Self {
+impl<J> Clone for Scheduled<J> {
+    fn clone(&self) -> Self {
         Self {
-            lease: LeaseClaim::new(db.clone(), LEASE, interval),
-            db,
-            settings,
+            job: Arc::clone(&self.job),
+            interval: self.interval,
+            lease: self.lease.clone(),
+            rounds: Arc::clone(&self.rounds),
+        }
+    }
+}
+
+impl<J: Job> Scheduled<J> {
+    /// `job` every `interval`, under a lease holder name unique to this instance.
+    #[must_use]
+    pub fn new(db: DatabaseConnection, job: J, interval: Duration) -> Self {
+        Self {
+            job: Arc::new(job),
             interval,
+            lease: LeaseClaim::new(db, J::LEASE, interval),
             rounds: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -124,35 +150,59 @@ impl Scheduler {
         loop {
             ticker.tick().await;
             match self.round().await {
-                Ok(Some(outcome)) => tracing::info!(
-                    rescored = outcome.rescored,
-                    changed_quadrant = outcome.changed_quadrant,
-                    "scheduled re-scoring done"
-                ),
-                Ok(None) => tracing::debug!("another instance holds the re-scoring lease"),
+                Ok(Some(outcome)) => J::report(&outcome),
+                Ok(None) => tracing::debug!(job = J::NAME, "another instance holds the lease"),
                 Err(err) => {
                     let code = err.code().as_str();
                     let cause = err.into_error();
-                    tracing::error!(error = %cause, code, "scheduled re-scoring failed");
+                    tracing::error!(job = J::NAME, error = %cause, code, "scheduled round failed");
                 }
             }
         }
+    }
+
+    /// One round if this instance holds the lease; `None` when another one does.
+    ///
+    /// # Errors
+    /// On a database failure; what the round wrote before it stays.
+    pub async fn round(&self) -> AppResult<Option<J::Outcome>> {
+        if !self.lease.hold().await? {
+            return Ok(None);
+        }
+        let outcome = self.job.round(&self.lease).await?;
+        self.rounds.fetch_add(1, Ordering::SeqCst);
+        Ok(Some(outcome))
     }
 
     /// Gives the lease up, so another instance can take over at its next tick.
     pub async fn release(&self) {
         self.lease.release().await;
     }
+}
 
-    /// One round: re-scores every current client if this instance holds the lease; `None`
-    /// when another one does.
-    ///
-    /// # Errors
-    /// On a database failure; batches written before it stay.
-    pub async fn round(&self) -> AppResult<Option<RescoreOutcome>> {
-        if !self.lease.hold().await? {
-            return Ok(None);
-        }
+/// Re-scores every current client: clients whose data changed since their current score (an
+/// ORDER recorded, a financial check added) and clients never scored are written in the first
+/// batches of a round.
+#[derive(Debug)]
+pub struct Rescoring {
+    db: DatabaseConnection,
+    settings: Arc<ScoringSettings>,
+}
+
+impl Rescoring {
+    /// Re-scoring over `db` with `settings`.
+    #[must_use]
+    pub const fn new(db: DatabaseConnection, settings: Arc<ScoringSettings>) -> Self {
+        Self { db, settings }
+    }
+}
+
+impl Job for Rescoring {
+    const LEASE: &'static str = LEASE;
+    const NAME: &'static str = "re-scoring";
+    type Outcome = RescoreOutcome;
+
+    async fn round(&self, lease: &LeaseClaim) -> AppResult<RescoreOutcome> {
         let now = db::now();
         let model = scoring::current_model(&self.db).await?;
         let filter = ClientFilter::default();
@@ -168,12 +218,19 @@ impl Scheduler {
             tx.commit().await?;
             outcome.rescored += done.rescored;
             outcome.changed_quadrant += done.changed_quadrant;
-            if !self.lease.hold().await? {
+            if !lease.hold().await? {
                 tracing::warn!("the re-scoring lease was taken over; stopping this round");
                 break;
             }
         }
-        self.rounds.fetch_add(1, Ordering::SeqCst);
-        Ok(Some(outcome))
+        Ok(outcome)
+    }
+
+    fn report(outcome: &RescoreOutcome) {
+        tracing::info!(
+            rescored = outcome.rescored,
+            changed_quadrant = outcome.changed_quadrant,
+            "scheduled re-scoring done"
+        );
     }
 }

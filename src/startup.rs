@@ -18,8 +18,8 @@ use crate::{
     db,
     graphql::{self, AppState},
     http,
-    recheck::Rechecker,
-    scheduler::Scheduler,
+    recheck::Rechecks,
+    scheduler::{Rescoring, Scheduled},
 };
 
 /// A bound, not yet running server.
@@ -27,9 +27,9 @@ pub struct Application {
     port: u16,
     server: Server,
     /// The scheduled re-scoring, when `KAIM_RESCORE_INTERVAL` is set.
-    scheduler: Option<Scheduler>,
+    scheduler: Option<Scheduled<Rescoring>>,
     /// The scheduled registry re-checks, when `KAIM_RECHECK_INTERVAL` is set.
-    rechecker: Option<Rechecker>,
+    rechecker: Option<Scheduled<Rechecks>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -80,14 +80,13 @@ impl Application {
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let state = app_state(&settings, db, tokens.clone());
-        let scheduler = settings
-            .scoring
-            .rescore_interval
-            .map(|interval| Scheduler::new(state.db.clone(), Arc::clone(&state.scoring), interval));
-        let rechecker = settings
-            .enrichment
-            .recheck_interval
-            .map(|interval| Rechecker::new(state.clone(), interval));
+        let scheduler = settings.scoring.rescore_interval.map(|interval| {
+            let job = Rescoring::new(state.db.clone(), Arc::clone(&state.scoring));
+            Scheduled::new(state.db.clone(), job, interval)
+        });
+        let rechecker = settings.enrichment.recheck_interval.map(|interval| {
+            Scheduled::new(state.db.clone(), Rechecks::new(state.clone()), interval)
+        });
         let schema = graphql::build(state.clone(), &settings.limits);
         let body_limit = settings.api.body_limit;
         let graphiql = settings.api.graphiql;
@@ -154,14 +153,14 @@ impl Application {
     /// while the server runs; `None` when no schedule is configured.
     #[must_use]
     pub fn rescore_rounds(&self) -> Option<Arc<AtomicU64>> {
-        self.scheduler.as_ref().map(Scheduler::rounds)
+        self.scheduler.as_ref().map(Scheduled::rounds)
     }
 
     /// Scheduled registry re-check rounds this instance has completed; `None` when no
     /// schedule is configured.
     #[must_use]
     pub fn recheck_rounds(&self) -> Option<Arc<AtomicU64>> {
-        self.rechecker.as_ref().map(Rechecker::rounds)
+        self.rechecker.as_ref().map(Scheduled::rounds)
     }
 }
 

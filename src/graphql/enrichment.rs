@@ -621,7 +621,7 @@ fn served_schemes(state: &AppState) -> String {
 #[derive(Debug)]
 pub enum Enrichment {
     /// At least one registry answered; what it changed is written.
-    Done(EnrichmentResult),
+    Done(Box<EnrichmentResult>),
     /// No registry answered (each error says why); nothing was written.
     NoneAnswered(Vec<ProviderError>),
 }
@@ -722,10 +722,10 @@ pub async fn enrich(
         sources.push(result);
     }
     tx.commit().await?;
-    Ok(Enrichment::Done(EnrichmentResult {
+    Ok(Enrichment::Done(Box::new(EnrichmentResult {
         client: Client(client),
         sources,
-    }))
+    })))
 }
 
 /// A check recorded from an answer, and the status it changed.
@@ -970,7 +970,7 @@ impl EnrichmentMutation {
         let principal = ctx.principal()?;
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
         match enrich(ctx.state(), principal, id, force.unwrap_or(false)).await? {
-            Enrichment::Done(result) => Ok(result),
+            Enrichment::Done(result) => Ok(*result),
             Enrichment::NoneAnswered(errors) => {
                 let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
                 Err(AppError::UpstreamUnavailable(format!(
