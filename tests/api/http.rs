@@ -237,6 +237,44 @@ async fn health_and_readiness_answer_and_graphiql_is_served() {
     assert!(page.text().await.unwrap().contains("graphiql"));
 }
 
+#[tokio::test]
+async fn graphiql_runs_only_its_own_inline_script() {
+    use base64::{Engine as _, prelude::BASE64_STANDARD};
+    use sha2::{Digest as _, Sha256};
+
+    let app = TestApp::spawn().await;
+    let page = app
+        .client
+        .get(format!("{}/", app.address))
+        .send()
+        .await
+        .unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .expect("a script-src directive");
+    assert!(!script_src.contains("unsafe-inline"), "{script_src}");
+    let inline: Vec<&str> = html
+        .split("<script>")
+        .skip(1)
+        .map(|rest| rest.split_once("</script>").unwrap().0)
+        .collect();
+    assert!(!inline.is_empty(), "GraphiQL boots from an inline script");
+    for script in inline {
+        let hash = BASE64_STANDARD.encode(Sha256::digest(script));
+        assert!(
+            script_src.contains(&format!("'sha256-{hash}'")),
+            "{script_src} allows the inline script"
+        );
+    }
+}
+
 fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
