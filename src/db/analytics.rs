@@ -13,8 +13,8 @@ use entity::{
     factor_rating, financial_check, interaction, score, user,
 };
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, StreamTrait,
     sea_query::{
         Alias, Asterisk, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr, WindowStatement,
     },
@@ -355,72 +355,31 @@ pub async fn growth_ratings<C: ConnectionTrait>(
         .collect())
 }
 
-#[derive(Debug, FromQueryResult)]
-struct RankedRevenue {
-    client_id: Uuid,
-    currency: Option<String>,
-    revenue_e4: Option<i64>,
-    kaim_rank: i64,
-}
-
-/// The revenue trend of the clients of `filter` by their two latest financial checks:
-/// (latest − previous) / previous, when both report revenue in the same currency and the
-/// previous one is positive. One windowed statement.
+/// The revenue trend of the clients of `filter`: (latest − previous) / previous between the
+/// latest fiscal year and the one before, in the same currency, from the checks as
+/// [`crate::domain::solvency::fold`] reads them; absent when the year before had no positive
+/// revenue. One windowed statement.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn revenue_trends<C: ConnectionTrait>(
+pub async fn revenue_trends<C: ConnectionTrait + StreamTrait>(
     db: &C,
     filter: &ClientFilter,
 ) -> AppResult<HashMap<Uuid, f64>> {
-    const RANK: &str = "kaim_rank";
-    let mut inner = financial_check::Entity::find()
-        .select_only()
-        .columns([
-            financial_check::Column::ClientId,
-            financial_check::Column::Currency,
-            financial_check::Column::RevenueE4,
-        ])
-        .filter(financial_check::Column::ClientId.in_subquery(client_ids(filter)))
-        .into_query();
-    let mut window = WindowStatement::partition_by(financial_check::Column::ClientId);
-    window.order_by(financial_check::Column::CheckedAt, Order::Desc);
-    window.order_by(financial_check::Column::Id, Order::Desc);
-    inner.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new(RANK));
-    let outer = Query::select()
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("ranked"))
-        .and_where(Expr::col(Alias::new(RANK)).lte(2i64))
-        .to_owned();
-    let backend = db.get_database_backend();
-    let rows = RankedRevenue::find_by_statement(backend.build(&outer))
-        .all(db)
-        .await?;
-    let mut latest: HashMap<Uuid, RankedRevenue> = HashMap::new();
-    let mut previous: HashMap<Uuid, RankedRevenue> = HashMap::new();
-    for row in rows {
-        if row.kaim_rank == 1 {
-            latest.insert(row.client_id, row);
-        } else {
-            previous.insert(row.client_id, row);
-        }
-    }
     let mut trends = HashMap::new();
-    for (id, last) in latest {
-        let Some(before) = previous.get(&id) else {
-            continue;
-        };
-        if let (Some(now), Some(then)) = (last.revenue_e4, before.revenue_e4)
+    let clients =
+        Condition::all().add(financial_check::Column::ClientId.in_subquery(client_ids(filter)));
+    super::checks::fold_recent(db, clients, |id, facts| {
+        if let Some(figures) = facts.figures
+            && let (Some(now), Some(then)) = (figures.revenue_e4, figures.previous_revenue_e4)
             && then > 0
-            && (last.currency == before.currency
-                || last.currency.is_none()
-                || before.currency.is_none())
         {
             #[expect(clippy::cast_precision_loss, reason = "a ratio of two revenues")]
             let trend = (now - then) as f64 / then as f64;
             trends.insert(id, trend);
         }
-    }
+    })
+    .await?;
     Ok(trends)
 }
 

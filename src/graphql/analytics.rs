@@ -260,7 +260,8 @@ pub struct ProspectiveClient {
     pub revenue12m: Decimal,
     /// Its `growth_prospects` rating (1-10), if rated.
     pub growth_rating: Option<f64>,
-    /// Revenue change between its two latest financial checks, as a fraction (0.25 = +25 %).
+    /// Revenue change from the fiscal year before to the latest in its financial checks (same
+    /// currency), as a fraction (0.25 = +25 %).
     pub revenue_trend: Option<f64>,
     /// Change of ORDER revenue from the previous quarter to the latest, as a fraction.
     pub order_growth: Option<f64>,
@@ -604,7 +605,7 @@ impl AnalyticsQuery {
     /// Prospective clients: low revenue today, high growth signals. A client qualifies when
     /// its trailing twelve-month ORDER revenue is below the median of the clients of the filter
     /// and at least one signal holds: a `growth_prospects` rating of 7 or more, a revenue rise
-    /// of 20 % or more between its two latest financial checks, or ORDER revenue of the latest
+    /// of 20 % or more from one fiscal year to the next in its financial checks, or ORDER revenue of the latest
     /// three months 20 % or more above the three months before (which must have had orders).
     /// Ranked by the number of signals, then the strongest growth fraction, then the rating,
     /// then the lower revenue. Five statements, plus one to load the page's clients.

@@ -106,14 +106,14 @@ async fn insert_score(
     .unwrap();
 }
 
-async fn insert_check(app: &TestApp, client: Uuid, days_ago: i64, revenue: i64) {
+async fn insert_check(app: &TestApp, client: Uuid, days_ago: i64, fiscal_year: i32, revenue: i64) {
     db::checks::insert(
         &app.db,
         db::checks::NewCheck {
             client_id: client,
             source: "manual".into(),
             checked_at: db::now() - Duration::days(days_ago),
-            fiscal_year: None,
+            fiscal_year: Some(fiscal_year),
             currency: Some("GBP".into()),
             revenue_e4: Some(revenue * 10_000),
             net_income_e4: None,
@@ -430,8 +430,8 @@ async fn prospective_clients_follow_the_published_rule() {
     insert_order(&app, growing, 120, 10, "GBP").await;
     insert_order(&app, growing, 10, 30, "GBP").await;
     let checked = insert_client(&app, "Checked", None).await;
-    insert_check(&app, checked, 400, 1_000_000).await;
-    insert_check(&app, checked, 30, 1_500_000).await;
+    insert_check(&app, checked, 400, 2024, 1_000_000).await;
+    insert_check(&app, checked, 30, 2025, 1_500_000).await;
     let flat = insert_client(&app, "Flat", None).await;
     insert_order(&app, flat, 10, 100, "GBP").await;
     let rating = |client: Uuid, value: f64| factor_rating::ActiveModel {
