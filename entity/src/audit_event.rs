@@ -28,6 +28,9 @@ pub enum AuditAction {
     /// A registry reported another status for the company than it did before.
     #[sea_orm(string_value = "REGISTRY_STATUS_CHANGE")]
     RegistryStatusChange,
+    /// A manager rated factors of the client (`rateClient`).
+    #[sea_orm(string_value = "RATE")]
+    Rate,
 }
 
 /// What kind of record a write changed.
@@ -54,6 +57,8 @@ pub enum AuditEntityType {
     Interaction,
     #[sea_orm(string_value = "USER")]
     User,
+    #[sea_orm(string_value = "SERVICE_TOKEN")]
+    ServiceToken,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -74,6 +74,11 @@ pub const fn policy(entity: AuditEntityType) -> Policy {
             masked: &[],
             skipped: &["raw_payload"],
         },
+        // The event names the token by its `jti`.
+        AuditEntityType::ServiceToken => Policy {
+            masked: &[],
+            skipped: &["jti"],
+        },
         AuditEntityType::RegistryId
         | AuditEntityType::Need
         | AuditEntityType::AccountPlan
@@ -123,6 +128,16 @@ audited!(plan_objective, PlanObjective, |_m| None);
 audited!(plan_action, PlanAction, |_m| None);
 audited!(user, User, |_m| None);
 
+impl Audited for entity::issued_token::Model {
+    const ENTITY: AuditEntityType = AuditEntityType::ServiceToken;
+    fn audit_id(&self) -> Uuid {
+        self.jti
+    }
+    fn audit_client(&self) -> Option<Uuid> {
+        None
+    }
+}
+
 /// An event about to be recorded.
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -168,6 +183,31 @@ impl Event {
             client_id: Some(client_id),
             changes,
         }
+    }
+
+    /// A client's factors were rated: each of `ratings` (factor key, rating) by its key, with
+    /// the client's `earlier` rating of it (`null` for none). Unchanged ratings are left out.
+    #[must_use]
+    pub fn rated(
+        client_id: Uuid,
+        earlier: &[entity::factor_rating::Model],
+        ratings: &[(String, f64)],
+    ) -> Self {
+        let mut event = Self {
+            action: AuditAction::Rate,
+            entity_type: AuditEntityType::Client,
+            entity_id: client_id,
+            client_id: Some(client_id),
+            changes: Map::new(),
+        };
+        for (key, rating) in ratings {
+            let before = earlier
+                .iter()
+                .find(|r| r.client_id == client_id && &r.factor_key == key)
+                .map_or(Json::Null, |r| json!(r.rating));
+            event = event.with_change(key, before, json!(rating));
+        }
+        event
     }
 
     /// A registry reported `check`'s status where its previous check of the client said

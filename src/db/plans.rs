@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::audit::Audited;
 use crate::error::{AppError, AppResult};
 
 /// The account plans of many clients, newest first.
@@ -226,48 +227,76 @@ async fn touch<C: ConnectionTrait>(db: &C, plan_id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
-/// Sets the status of the objective at `position` of a plan.
-///
-/// # Errors
-/// `NOT_FOUND` when the plan has no objective there; database failures.
-pub async fn set_objective_status<C: ConnectionTrait>(
-    db: &C,
-    plan_id: Uuid,
-    position: i32,
-    status: TaskStatus,
-) -> AppResult<()> {
-    let result = plan_objective::Entity::update_many()
-        .col_expr(plan_objective::Column::Status, Expr::val(status.to_value()))
-        .filter(plan_objective::Column::PlanId.eq(plan_id))
-        .filter(plan_objective::Column::Position.eq(position))
-        .exec(db)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(AppError::NotFound("plan objective"));
-    }
-    touch(db, plan_id).await
+/// An objective or an action: the items of a plan, addressed by plan and position, each with
+/// a status.
+pub trait PlanItem: Audited + Clone + Send + Sync {
+    /// What `NOT_FOUND` names when a plan has no item at a position.
+    const NAME: &'static str;
+    /// The column naming the item's plan.
+    const PLAN_ID: <Self::Entity as EntityTrait>::Column;
+    /// The column of its position.
+    const POSITION: <Self::Entity as EntityTrait>::Column;
+    /// The column of its status.
+    const STATUS: <Self::Entity as EntityTrait>::Column;
+
+    /// The item with another status.
+    #[must_use]
+    fn with_status(self, status: TaskStatus) -> Self;
 }
 
-/// Sets the status of the action at `position` of a plan.
+impl PlanItem for plan_objective::Model {
+    const NAME: &'static str = "plan objective";
+    const PLAN_ID: plan_objective::Column = plan_objective::Column::PlanId;
+    const POSITION: plan_objective::Column = plan_objective::Column::Position;
+    const STATUS: plan_objective::Column = plan_objective::Column::Status;
+
+    fn with_status(self, status: TaskStatus) -> Self {
+        Self { status, ..self }
+    }
+}
+
+impl PlanItem for plan_action::Model {
+    const NAME: &'static str = "plan action";
+    const PLAN_ID: plan_action::Column = plan_action::Column::PlanId;
+    const POSITION: plan_action::Column = plan_action::Column::Position;
+    const STATUS: plan_action::Column = plan_action::Column::Status;
+
+    fn with_status(self, status: TaskStatus) -> Self {
+        Self { status, ..self }
+    }
+}
+
+/// Sets the status of the item (objective or action) at `position` of a plan, and returns
+/// the item before and after.
 ///
 /// # Errors
-/// `NOT_FOUND` when the plan has no action there; database failures.
-pub async fn set_action_status<C: ConnectionTrait>(
+/// `NOT_FOUND` when the plan has no such item there; database failures.
+pub async fn set_item_status<I, C>(
     db: &C,
     plan_id: Uuid,
     position: i32,
     status: TaskStatus,
-) -> AppResult<()> {
-    let result = plan_action::Entity::update_many()
-        .col_expr(plan_action::Column::Status, Expr::val(status.to_value()))
-        .filter(plan_action::Column::PlanId.eq(plan_id))
-        .filter(plan_action::Column::Position.eq(position))
+) -> AppResult<(I, I)>
+where
+    I: PlanItem,
+    I::Entity: EntityTrait<Model = I>,
+    C: ConnectionTrait,
+{
+    let before = I::Entity::find()
+        .filter(I::PLAN_ID.eq(plan_id))
+        .filter(I::POSITION.eq(position))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound(I::NAME))?;
+    I::Entity::update_many()
+        .col_expr(I::STATUS, Expr::val(status.to_value()))
+        .filter(I::PLAN_ID.eq(plan_id))
+        .filter(I::POSITION.eq(position))
         .exec(db)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(AppError::NotFound("plan action"));
-    }
-    touch(db, plan_id).await
+    touch(db, plan_id).await?;
+    let after = before.clone().with_status(status);
+    Ok((before, after))
 }
 
 /// Deletes a plan with its objectives and actions.

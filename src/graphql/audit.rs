@@ -33,6 +33,9 @@ pub enum AuditAction {
     /// A registry reported another status for the company than in its previous check (for
     /// example `active` → `liquidating`); the event names the financial check that saw it.
     RegistryStatusChange,
+    /// Factors of the client were rated; `changes` lists each rated factor by its key, with
+    /// the earlier rating (null for none) and the new one.
+    Rate,
 }
 
 /// What kind of record a write changed.
@@ -59,6 +62,8 @@ pub enum AuditEntityType {
     Interaction,
     /// A user.
     User,
+    /// An issued token (`ServiceToken`); its text is never recorded.
+    ServiceToken,
 }
 
 /// One field a write changed.
@@ -116,6 +121,7 @@ impl AuditEvent {
             audit_event::AuditEntityType::FinancialCheck => Kind::FinancialCheck,
             audit_event::AuditEntityType::Interaction => Kind::Interaction,
             audit_event::AuditEntityType::User => Kind::User,
+            audit_event::AuditEntityType::ServiceToken => Kind::ServiceToken,
             audit_event::AuditEntityType::RegistryId
             | audit_event::AuditEntityType::PlanObjective
             | audit_event::AuditEntityType::PlanAction => return ID(id.to_string()),

@@ -8,12 +8,13 @@ use entity::financial_check;
 use super::{
     clients::{Client, parse_text},
     context::ContextExt,
-    guards::{RoleGuard, Target, authorize_write},
+    guards::{RoleGuard, Target},
     money::{decimal, parse_amount},
     node::{self, Kind},
     scalars::Decimal,
+    write::Write,
 };
-use crate::db::audit::{self, AuditAction, Event};
+use crate::db::audit::{AuditAction, Event};
 use crate::{
     db::{self, checks as store},
     error::{AppError, AppResult},
@@ -276,16 +277,12 @@ impl CheckMutation {
     ) -> async_graphql::Result<FinancialCheck> {
         let client_id = node::decode(&input.client_id, Kind::Client, "input.clientId")?;
         let new = input.parse(client_id, ctx.principal()?.user_id)?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::Client(client_id)).await?;
-        let check = store::insert(&tx, new).await?;
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            Event::created(AuditAction::Create, &check),
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::Client(client_id)).await?;
+        let check = store::insert(write.tx(), new).await?;
+        write
+            .commit([Event::created(AuditAction::Create, &check)])
+            .await?;
         Ok(FinancialCheck(check))
     }
 }

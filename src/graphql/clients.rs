@@ -8,7 +8,7 @@ use super::{
     checks::FinancialCheck,
     contacts::Contact,
     context::ContextExt,
-    guards::{RoleGuard, Target, authorize_write, may_assign},
+    guards::{RoleGuard, Target, may_assign},
     interactions::{Interaction, InteractionFilter},
     loaders::{RegistryIdsOf, Revenue12mOf, nested_connection},
     money::Money,
@@ -19,6 +19,7 @@ use super::{
     scoring::{Quadrant, Score},
     solvency::Solvency,
     users::{User, parse_name},
+    write::Write,
 };
 use crate::db::audit::{self, AuditAction, Event};
 use crate::{
@@ -861,20 +862,18 @@ impl ClientMutation {
             )
             .into());
         }
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
         if let Some(manager) = new.manager_id {
-            ensure_user(&tx, manager, "input.managerId").await?;
+            ensure_user(write.tx(), manager, "input.managerId").await?;
         }
-        let client = store::insert(&tx, new, &registry_ids).await?;
-        let event = Event::created(AuditAction::Create, &client);
+        let client = store::insert(write.tx(), new, &registry_ids).await?;
         let ids = audit::registry_ids(&registry_ids);
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            event.with_change("registryIds", serde_json::Value::Null, ids),
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let event = Event::created(AuditAction::Create, &client).with_change(
+            "registryIds",
+            serde_json::Value::Null,
+            ids,
+        );
+        write.commit([event]).await?;
         Ok(Client(client))
     }
 
@@ -925,17 +924,12 @@ impl ClientMutation {
             })?,
             status: input.status.map(Into::into),
         };
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::Client(id)).await?;
-        let before = store::get(&tx, id).await?;
-        let client = store::update(&tx, id, version, changes).await?;
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            Event::changed(AuditAction::Update, &before, &client),
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
+        let before = write.authorize(Target::Client(id)).await?;
+        let client = store::update(write.tx(), id, version, changes).await?;
+        write
+            .commit([Event::changed(AuditAction::Update, &before, &client)])
+            .await?;
         Ok(Client(client))
     }
 
@@ -974,12 +968,12 @@ impl ClientMutation {
     ) -> async_graphql::Result<Client> {
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
         let manager = node::decode_opt(manager_id.as_ref(), Kind::User, "managerId")?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
         if let Some(manager) = manager {
-            ensure_user(&tx, manager, "managerId").await?;
+            ensure_user(write.tx(), manager, "managerId").await?;
         }
-        let current = store::get(&tx, id).await?;
-        if !may_assign(ctx.principal()?, current.manager_id, manager) {
+        let current = store::get(write.tx(), id).await?;
+        if !may_assign(write.principal(), current.manager_id, manager) {
             return Err(AppError::Forbidden(
                 "a manager may take an unmanaged client or hand on their own, never take one from another manager".into(),
             )
@@ -988,10 +982,10 @@ impl ClientMutation {
         let before = current.clone();
         let mut model: client::ActiveModel = current.into();
         model.manager_id = sea_orm::ActiveValue::Set(manager);
-        let client = store::save_versioned(&tx, id, model, version).await?;
-        let event = Event::changed(AuditAction::AssignManager, &before, &client);
-        audit::record(&tx, ctx.principal()?, event).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let client = store::save_versioned(write.tx(), id, model, version).await?;
+        write
+            .commit([Event::changed(AuditAction::AssignManager, &before, &client)])
+            .await?;
         Ok(Client(client))
     }
 
@@ -1005,16 +999,12 @@ impl ClientMutation {
     ) -> async_graphql::Result<Client> {
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
         let value = input.parse("input")?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        let client = authorize_write(&tx, ctx.principal()?, Target::Client(id)).await?;
-        let registry_id = store::insert_registry_id(&tx, id, &value).await?;
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            Event::created(AuditAction::Create, &registry_id),
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
+        let client = write.authorize(Target::Client(id)).await?;
+        let registry_id = store::insert_registry_id(write.tx(), id, &value).await?;
+        write
+            .commit([Event::created(AuditAction::Create, &registry_id)])
+            .await?;
         Ok(Client(client))
     }
 }
@@ -1026,24 +1016,20 @@ async fn set_archived(
     archived: bool,
 ) -> async_graphql::Result<Client> {
     let id = node::decode(id, Kind::Client, "id")?;
-    let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-    let current = authorize_write(&tx, ctx.principal()?, Target::Client(id)).await?;
+    let write = Write::begin(ctx).await?;
+    let current = write.authorize(Target::Client(id)).await?;
     let before = current.clone();
     let mut model: client::ActiveModel = current.into();
     model.archived_at = sea_orm::ActiveValue::Set(archived.then(db::now));
-    let client = store::save_versioned(&tx, id, model, version).await?;
+    let client = store::save_versioned(write.tx(), id, model, version).await?;
     let action = if archived {
         AuditAction::Archive
     } else {
         AuditAction::Restore
     };
-    audit::record(
-        &tx,
-        ctx.principal()?,
-        Event::changed(action, &before, &client),
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)?;
+    write
+        .commit([Event::changed(action, &before, &client)])
+        .await?;
     Ok(Client(client))
 }
 

@@ -8,13 +8,14 @@ use uuid::Uuid;
 use super::{
     clients::{Client, parse_text},
     context::ContextExt,
-    guards::{ContactDetailsGuard, RoleGuard, Target, authorize_write},
+    guards::{ContactDetailsGuard, RoleGuard, Target},
     node::{self, Kind},
     users::{parse_email, parse_name},
+    write::Write,
 };
-use crate::db::audit::{self, AuditAction, Event};
+use crate::db::audit::{AuditAction, Event};
 use crate::{
-    db::{self, contacts as store},
+    db::contacts as store,
     error::{AppError, AppResult},
 };
 
@@ -308,19 +309,15 @@ impl ContactMutation {
             notes: parse_text("input.notes", input.notes.as_deref(), 10_000)?,
             consent: input.consent.unwrap_or(false),
         };
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::Client(client_id)).await?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::Client(client_id)).await?;
         if let Some(manager) = new.reports_to_id {
-            ensure_colleague(&tx, manager, client_id, "input.reportsToId").await?;
+            ensure_colleague(write.tx(), manager, client_id, "input.reportsToId").await?;
         }
-        let contact = store::insert(&tx, new).await?;
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            Event::created(AuditAction::Create, &contact),
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let contact = store::insert(write.tx(), new).await?;
+        write
+            .commit([Event::created(AuditAction::Create, &contact)])
+            .await?;
         Ok(Contact(contact))
     }
 
@@ -367,13 +364,13 @@ impl ContactMutation {
                 .transpose()?,
             consent: input.consent,
         };
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::Contact(id)).await?;
-        let current = store::get(&tx, id).await?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::Contact(id)).await?;
+        let current = store::get(write.tx(), id).await?;
         if let Some(Some(manager)) = changes.reports_to_id {
             let field = "input.reportsToId";
-            ensure_colleague(&tx, manager, current.client_id, field).await?;
-            if store::chain_reaches(&tx, manager, id).await? {
+            ensure_colleague(write.tx(), manager, current.client_id, field).await?;
+            if store::chain_reaches(write.tx(), manager, id).await? {
                 return Err(AppError::bad_input(
                     field,
                     format!("`{field}` would make the contact report to itself"),
@@ -382,14 +379,10 @@ impl ContactMutation {
             }
         }
         let before = current.clone();
-        let contact = store::update(&tx, current, changes).await?;
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            Event::changed(AuditAction::Update, &before, &contact),
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let contact = store::update(write.tx(), current, changes).await?;
+        write
+            .commit([Event::changed(AuditAction::Update, &before, &contact)])
+            .await?;
         Ok(Contact(contact))
     }
 
@@ -402,12 +395,11 @@ impl ContactMutation {
         #[graphql(desc = "The contact to remove.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let uuid = node::decode(&id, Kind::Contact, "id")?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::Contact(uuid)).await?;
-        let before = store::get(&tx, uuid).await?;
-        store::delete(&tx, uuid).await?;
-        audit::record(&tx, ctx.principal()?, Event::deleted(&before)).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::Contact(uuid)).await?;
+        let before = store::get(write.tx(), uuid).await?;
+        store::delete(write.tx(), uuid).await?;
+        write.commit([Event::deleted(&before)]).await?;
         Ok(node::encode(Kind::Contact, uuid))
     }
 }

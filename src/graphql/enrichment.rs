@@ -19,14 +19,15 @@ use super::{
     checks::FinancialCheck,
     clients::{Client, RegistryScheme, parse_country},
     context::{AppState, ContextExt},
-    guards::{RoleGuard, Target, authorize_write, may_write},
+    guards::{RoleGuard, Target, may_write},
     node::{self, Kind},
+    write::Write,
 };
 use crate::{
     auth::Principal,
     db::{
         self,
-        audit::{self, AuditAction, Event},
+        audit::{AuditAction, Event},
         checks::NewCheck,
         clients::ClientChanges,
         enrichment as cache,
@@ -663,13 +664,13 @@ pub async fn enrich(
         ));
     }
 
-    let tx = db::begin_write(&state.db).await?;
-    let before = authorize_write(&tx, principal, Target::Client(client_id)).await?;
+    let write = Write::begin_as(&state.db, principal).await?;
+    let before = write.authorize(Target::Client(client_id)).await?;
     for (job, answer) in jobs.iter().zip(&answers) {
         if let Ok((profile, false)) = answer {
             let ttl = state.enrichment.cache_ttl(profile.source);
             if !ttl.is_zero() {
-                cache::store(&tx, job.scheme, &job.value, profile, ttl).await?;
+                cache::store(write.tx(), job.scheme, &job.value, profile, ttl).await?;
             }
         }
     }
@@ -678,16 +679,12 @@ pub async fn enrich(
         .filter_map(|a| a.as_ref().ok().map(|(p, _)| p))
         .collect();
     let changes = fills(&before, &merge(&profiles), force);
+    let mut events = Vec::new();
     let client = if is_empty(&changes) {
         before
     } else {
-        let after = db::clients::update(&tx, client_id, before.version, changes).await?;
-        audit::record(
-            &tx,
-            principal,
-            Event::changed(AuditAction::Update, &before, &after),
-        )
-        .await?;
+        let after = db::clients::update(write.tx(), client_id, before.version, changes).await?;
+        events.push(Event::changed(AuditAction::Update, &before, &after));
         after
     };
     let mut sources = Vec::with_capacity(jobs.len());
@@ -695,7 +692,8 @@ pub async fn enrich(
         let source = job.provider.id().as_str().to_owned();
         let result = match answer {
             Ok((profile, cached)) => {
-                let recorded = record_check(&tx, principal, client_id, &profile).await?;
+                let recorded =
+                    record_check(write.tx(), principal, client_id, &profile, &mut events).await?;
                 EnrichmentSourceResult {
                     source,
                     ok: true,
@@ -721,7 +719,7 @@ pub async fn enrich(
         };
         sources.push(result);
     }
-    tx.commit().await?;
+    write.commit(events).await?;
     Ok(Enrichment::Done(Box::new(EnrichmentResult {
         client: Client(client),
         sources,
@@ -736,12 +734,14 @@ struct Recorded {
 
 /// Records the check `profile` gives, once per answer: an answer served again from the cache
 /// returns the check recorded when it arrived. When the registry's status differs from the
-/// one its previous check of the client gave, the change is recorded as its own event.
+/// one its previous check of the client gave, the change is its own event. The events to
+/// record are added to `events`.
 async fn record_check<C: sea_orm::ConnectionTrait>(
     tx: &C,
     principal: Principal,
     client_id: uuid::Uuid,
     profile: &CompanyProfile,
+    events: &mut Vec<Event>,
 ) -> AppResult<Option<Recorded>> {
     let Some(new) = check_of(profile, client_id, principal.user_id) else {
         return Ok(None);
@@ -755,18 +755,13 @@ async fn record_check<C: sea_orm::ConnectionTrait>(
         }));
     }
     let check = db::checks::insert(tx, new).await?;
-    audit::record(tx, principal, Event::created(AuditAction::Create, &check)).await?;
+    events.push(Event::created(AuditAction::Create, &check));
     let mut changed_from = None;
     if let Some(status) = &check.registry_status {
         let before = cache::previous_status(tx, client_id, &check.source, check.checked_at).await?;
         if let Some(before) = before.filter(|before| before != status) {
             tracing::info!(%client_id, source = %check.source, %before, after = %status, "registry status changed");
-            audit::record(
-                tx,
-                principal,
-                Event::registry_status_change(&check, &before),
-            )
-            .await?;
+            events.push(Event::registry_status_change(&check, &before));
             changed_from = Some(status_of_text(&before));
         }
     }

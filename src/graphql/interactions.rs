@@ -17,8 +17,9 @@ use super::{
     node::{self, Kind},
     pagination::{self, ConnectionFields, Page, PageArgs},
     scalars::Decimal,
+    write::Write,
 };
-use crate::db::audit::{self, AuditAction, Event};
+use crate::db::audit::{AuditAction, Event};
 use crate::{
     auth::Principal,
     db::{
@@ -396,20 +397,21 @@ impl InteractionMutation {
     ) -> async_graphql::Result<Interaction> {
         let principal = ctx.principal()?;
         let new = input.parse("input.", db::now(), principal.user_id)?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        References::load(&tx, &[&new])
+        let write = Write::begin(ctx).await?;
+        References::load(write.tx(), &[&new])
             .await?
             .check(&new, "input.", principal)?;
         let (client_id, occurred_at) = (new.client_id, new.occurred_at);
-        let model = match store::insert(&tx, new).await? {
+        let (model, event) = match store::insert(write.tx(), new).await? {
             Insertion::Created(model) => {
-                db::clients::touch_last_interaction(&tx, client_id, occurred_at).await?;
-                audit::record(&tx, principal, Event::created(AuditAction::Record, &model)).await?;
-                model
+                db::clients::touch_last_interaction(write.tx(), client_id, occurred_at).await?;
+                let event = Event::created(AuditAction::Record, &model);
+                (model, Some(event))
             }
-            Insertion::Existing(model) => model,
+            // A replay writes nothing, so it records nothing.
+            Insertion::Existing(model) => (model, None),
         };
-        tx.commit().await.map_err(AppError::from)?;
+        write.commit(event).await?;
         Ok(Interaction(model))
     }
 
@@ -439,9 +441,9 @@ impl InteractionMutation {
             .enumerate()
             .map(|(i, input)| input.parse(&format!("inputs[{i}]."), now, principal.user_id))
             .collect();
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
         let valid: Vec<&NewInteraction> = parsed.iter().filter_map(|r| r.as_ref().ok()).collect();
-        let references = References::load(&tx, &valid).await?;
+        let references = References::load(write.tx(), &valid).await?;
         // The first bad row by index is reported, whichever check it failed.
         let mut rows = Vec::with_capacity(parsed.len());
         for (i, row) in parsed.into_iter().enumerate() {
@@ -457,7 +459,7 @@ impl InteractionMutation {
         });
         let distinct = rows.len();
         let keys: Vec<ExternalKey> = seen.into_iter().collect();
-        let stored = store::stored_keys(&tx, &keys).await?;
+        let stored = store::stored_keys(write.tx(), &keys).await?;
         rows.retain(|row| {
             row.external
                 .as_ref()
@@ -472,14 +474,14 @@ impl InteractionMutation {
         for row in &rows {
             *imported.entry(row.client_id).or_default() += 1;
         }
-        let created = store::insert_many(&tx, rows).await?;
-        for (client_id, count) in imported {
-            audit::record(&tx, principal, Event::import(client_id, count)).await?;
-        }
+        let created = store::insert_many(write.tx(), rows).await?;
         for (client_id, at) in latest {
-            db::clients::touch_last_interaction(&tx, client_id, at).await?;
+            db::clients::touch_last_interaction(write.tx(), client_id, at).await?;
         }
-        tx.commit().await.map_err(AppError::from)?;
+        let events = imported
+            .into_iter()
+            .map(|(client_id, count)| Event::import(client_id, count));
+        write.commit(events).await?;
         let created = usize::try_from(created).unwrap_or(usize::MAX);
         Ok(ImportResult {
             created: i32::try_from(created).unwrap_or(i32::MAX),

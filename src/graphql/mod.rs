@@ -22,6 +22,7 @@ pub mod scoring;
 pub mod solvency;
 pub mod tokens;
 pub mod users;
+pub mod write;
 
 pub use context::{AppState, request_data};
 pub use schema::{AppSchema, build};

@@ -6,13 +6,13 @@ use entity::{enums, need};
 
 use super::{
     clients::{Client, parse_text},
-    context::ContextExt,
-    guards::{RoleGuard, Target, authorize_write},
+    guards::{RoleGuard, Target},
     node::{self, Kind},
+    write::Write,
 };
-use crate::db::audit::{self, AuditAction, Event};
+use crate::db::audit::{AuditAction, Event};
 use crate::{
-    db::{self, needs as store},
+    db::needs as store,
     error::{AppError, AppResult},
 };
 
@@ -183,16 +183,12 @@ impl NeedMutation {
             priority: parse_priority("input.priority", input.priority.unwrap_or(3))?,
             status: input.status.map_or(enums::NeedStatus::Open, Into::into),
         };
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::Client(client_id)).await?;
-        let need = store::insert(&tx, new).await?;
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            Event::created(AuditAction::Create, &need),
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::Client(client_id)).await?;
+        let need = store::insert(write.tx(), new).await?;
+        write
+            .commit([Event::created(AuditAction::Create, &need)])
+            .await?;
         Ok(Need(need))
     }
 
@@ -219,17 +215,13 @@ impl NeedMutation {
                 .transpose()?,
             status: input.status.map(Into::into),
         };
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::Need(id)).await?;
-        let before = store::get(&tx, id).await?;
-        let need = store::update(&tx, id, changes).await?;
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            Event::changed(AuditAction::Update, &before, &need),
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::Need(id)).await?;
+        let before = store::get(write.tx(), id).await?;
+        let need = store::update(write.tx(), id, changes).await?;
+        write
+            .commit([Event::changed(AuditAction::Update, &before, &need)])
+            .await?;
         Ok(Need(need))
     }
 
@@ -241,12 +233,11 @@ impl NeedMutation {
         #[graphql(desc = "The need to remove.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let uuid = node::decode(&id, Kind::Need, "id")?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::Need(uuid)).await?;
-        let before = store::get(&tx, uuid).await?;
-        store::delete(&tx, uuid).await?;
-        audit::record(&tx, ctx.principal()?, Event::deleted(&before)).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::Need(uuid)).await?;
+        let before = store::get(write.tx(), uuid).await?;
+        store::delete(write.tx(), uuid).await?;
+        write.commit([Event::deleted(&before)]).await?;
         Ok(node::encode(Kind::Need, uuid))
     }
 }

@@ -9,14 +9,15 @@ use entity::{account_plan, enums, plan_action, plan_objective};
 use super::{
     clients::{Client, ensure_user, parse_text},
     context::ContextExt,
-    guards::{RoleGuard, Target, authorize_write},
+    guards::{RoleGuard, Target},
     needs::parse_required_text,
     node::{self, Kind},
     users::{User, parse_name},
+    write::Write,
 };
-use crate::db::audit::{self, AuditAction, Event};
+use crate::db::audit::{AuditAction, Event};
 use crate::{
-    db::{self, plans as store},
+    db::plans as store,
     error::{AppError, AppResult},
 };
 
@@ -394,20 +395,15 @@ impl PlanMutation {
             .map(|(i, a)| a.parse(&format!("input.actions[{i}]"), objectives.len()))
             .collect::<AppResult<Vec<_>>>()?;
 
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::Client(client_id)).await?;
-        let plan = store::insert(&tx, plan).await?;
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            Event::created(AuditAction::Create, &plan),
-        )
-        .await?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::Client(client_id)).await?;
+        let plan = store::insert(write.tx(), plan).await?;
+        let mut events = Vec::with_capacity(1 + objectives.len() + actions.len());
+        events.push(Event::created(AuditAction::Create, &plan));
         let mut objective_ids = Vec::with_capacity(objectives.len());
         for (i, objective) in objectives.into_iter().enumerate() {
-            let row = store::insert_objective(&tx, plan.id, to_i32(i)?, objective).await?;
-            let event = Event::created(AuditAction::Create, &row).for_client(client_id);
-            audit::record(&tx, ctx.principal()?, event).await?;
+            let row = store::insert_objective(write.tx(), plan.id, to_i32(i)?, objective).await?;
+            events.push(Event::created(AuditAction::Create, &row).for_client(client_id));
             objective_ids.push(row.id);
         }
         let mut known_owners = HashSet::new();
@@ -415,14 +411,14 @@ impl PlanMutation {
             if let Some(owner) = action.owner_id
                 && known_owners.insert(owner)
             {
-                ensure_user(&tx, owner, &format!("input.actions[{i}].ownerId")).await?;
+                ensure_user(write.tx(), owner, &format!("input.actions[{i}].ownerId")).await?;
             }
             let objective_id = objective.and_then(|o| objective_ids.get(o).copied());
-            let row = store::insert_action(&tx, plan.id, to_i32(i)?, objective_id, action).await?;
-            let event = Event::created(AuditAction::Create, &row).for_client(client_id);
-            audit::record(&tx, ctx.principal()?, event).await?;
+            let row =
+                store::insert_action(write.tx(), plan.id, to_i32(i)?, objective_id, action).await?;
+            events.push(Event::created(AuditAction::Create, &row).for_client(client_id));
         }
-        tx.commit().await.map_err(AppError::from)?;
+        write.commit(events).await?;
         Ok(AccountPlan(plan))
     }
 
@@ -445,20 +441,16 @@ impl PlanMutation {
             period_end: input.period_end.into(),
             status: input.status.map(Into::into),
         };
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::AccountPlan(id)).await?;
-        let current = store::get(&tx, id).await?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::AccountPlan(id)).await?;
+        let current = store::get(write.tx(), id).await?;
         let (start, end) = changes.period(&current);
         check_period(start, end)?;
         let before = current.clone();
-        let plan = store::update(&tx, current, changes).await?;
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            Event::changed(AuditAction::Update, &before, &plan),
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let plan = store::update(write.tx(), current, changes).await?;
+        write
+            .commit([Event::changed(AuditAction::Update, &before, &plan)])
+            .await?;
         Ok(AccountPlan(plan))
     }
 
@@ -471,24 +463,7 @@ impl PlanMutation {
         #[graphql(desc = "The objective's position in the plan, from 0.")] position: i32,
         #[graphql(desc = "Where the objective now stands.")] status: TaskStatus,
     ) -> async_graphql::Result<AccountPlan> {
-        let plan_id = node::decode(&plan_id, Kind::AccountPlan, "planId")?;
-        let position = parse_position("position", position)?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::AccountPlan(plan_id)).await?;
-        let before = store::objectives_by_plans(&tx, &[plan_id]).await?;
-        store::set_objective_status(&tx, plan_id, position, status.into()).await?;
-        let plan = store::get(&tx, plan_id).await?;
-        if let Some(before) = before.into_iter().find(|o| o.position == position) {
-            let after = entity::plan_objective::Model {
-                status: status.into(),
-                ..before.clone()
-            };
-            let event =
-                Event::changed(AuditAction::Update, &before, &after).for_client(plan.client_id);
-            audit::record(&tx, ctx.principal()?, event).await?;
-        }
-        tx.commit().await.map_err(AppError::from)?;
-        Ok(AccountPlan(plan))
+        set_item_status::<plan_objective::Model>(ctx, &plan_id, position, status).await
     }
 
     /// Sets where an action of a plan stands, and returns the plan.
@@ -500,24 +475,7 @@ impl PlanMutation {
         #[graphql(desc = "The action's position in the plan, from 0.")] position: i32,
         #[graphql(desc = "Where the action now stands.")] status: TaskStatus,
     ) -> async_graphql::Result<AccountPlan> {
-        let plan_id = node::decode(&plan_id, Kind::AccountPlan, "planId")?;
-        let position = parse_position("position", position)?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::AccountPlan(plan_id)).await?;
-        let before = store::actions_by_plans(&tx, &[plan_id]).await?;
-        store::set_action_status(&tx, plan_id, position, status.into()).await?;
-        let plan = store::get(&tx, plan_id).await?;
-        if let Some(before) = before.into_iter().find(|a| a.position == position) {
-            let after = entity::plan_action::Model {
-                status: status.into(),
-                ..before.clone()
-            };
-            let event =
-                Event::changed(AuditAction::Update, &before, &after).for_client(plan.client_id);
-            audit::record(&tx, ctx.principal()?, event).await?;
-        }
-        tx.commit().await.map_err(AppError::from)?;
-        Ok(AccountPlan(plan))
+        set_item_status::<plan_action::Model>(ctx, &plan_id, position, status).await
     }
 
     /// Removes a plan with its objectives and actions, and returns its id.
@@ -528,12 +486,34 @@ impl PlanMutation {
         #[graphql(desc = "The plan to remove.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let uuid = node::decode(&id, Kind::AccountPlan, "id")?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, ctx.principal()?, Target::AccountPlan(uuid)).await?;
-        let before = store::get(&tx, uuid).await?;
-        store::delete(&tx, uuid).await?;
-        audit::record(&tx, ctx.principal()?, Event::deleted(&before)).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::AccountPlan(uuid)).await?;
+        let before = store::get(write.tx(), uuid).await?;
+        store::delete(write.tx(), uuid).await?;
+        write.commit([Event::deleted(&before)]).await?;
         Ok(node::encode(Kind::AccountPlan, uuid))
     }
+}
+
+/// Sets where an objective or action of a plan stands, and returns the plan.
+async fn set_item_status<I>(
+    ctx: &Context<'_>,
+    plan_id: &ID,
+    position: i32,
+    status: TaskStatus,
+) -> async_graphql::Result<AccountPlan>
+where
+    I: store::PlanItem,
+    I::Entity: sea_orm::EntityTrait<Model = I>,
+{
+    let plan_id = node::decode(plan_id, Kind::AccountPlan, "planId")?;
+    let position = parse_position("position", position)?;
+    let write = Write::begin(ctx).await?;
+    let client = write.authorize(Target::AccountPlan(plan_id)).await?;
+    let (before, after) =
+        store::set_item_status::<I, _>(write.tx(), plan_id, position, status.into()).await?;
+    let plan = store::get(write.tx(), plan_id).await?;
+    let event = Event::changed(AuditAction::Update, &before, &after).for_client(client.id);
+    write.commit([event]).await?;
+    Ok(AccountPlan(plan))
 }

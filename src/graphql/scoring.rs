@@ -2,20 +2,22 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::score;
+use entity::{factor_rating, score};
 use rust_decimal::prelude::FromPrimitive;
 
 use super::{
     clients::{Client, ClientFilter, ClientOrder, ClientOrderField, OrderDirection, client_page},
     context::ContextExt,
-    guards::{RoleGuard, Target, authorize_write},
+    guards::{RoleGuard, Target},
     node::{self, Kind},
     pagination::{Page, PageArgs},
     scalars::Decimal,
+    write::Write,
 };
 use crate::{
     db::{
         self,
+        audit::Event,
         clients::ClientFilter as StoreFilter,
         scoring::{self as store, Scope, Versioned},
     },
@@ -562,10 +564,9 @@ impl ScoringMutation {
         ratings: Vec<FactorRatingInput>,
     ) -> async_graphql::Result<Score> {
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
-        let principal = ctx.principal()?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        authorize_write(&tx, principal, Target::Client(id)).await?;
-        let model = store::current_model(&tx).await?;
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::Client(id)).await?;
+        let model = store::current_model(write.tx()).await?;
         let mut parsed: Vec<(String, f64)> = Vec::with_capacity(ratings.len());
         for (i, rating) in ratings.iter().enumerate() {
             let key = rating.key.trim();
@@ -594,14 +595,22 @@ impl ScoringMutation {
                 .map_err(|message| AppError::bad_input(format!("ratings[{i}].value"), message))?;
             parsed.push((key.to_owned(), rating.value));
         }
-        store::upsert_ratings(&tx, id, &parsed, Some(principal.user_id)).await?;
+        let earlier = db::by_ids::<factor_rating::Entity, _>(
+            write.tx(),
+            factor_rating::Column::ClientId,
+            &[id],
+        )
+        .await?;
+        let rated_by = Some(write.principal().user_id);
+        store::upsert_ratings(write.tx(), id, &parsed, rated_by).await?;
         let now = db::now();
-        let inputs = store::gather(&tx, &ctx.state().scoring, Scope::Client(id), now).await?;
-        store::write(&tx, &model, &inputs, &[id], now).await?;
-        let score = store::current_of(&tx, id)
+        let inputs =
+            store::gather(write.tx(), &ctx.state().scoring, Scope::Client(id), now).await?;
+        store::write(write.tx(), &model, &inputs, &[id], now).await?;
+        let score = store::current_of(write.tx(), id)
             .await?
             .ok_or_else(|| AppError::internal("the new score was not stored"))?;
-        tx.commit().await.map_err(AppError::from)?;
+        write.commit([Event::rated(id, &earlier, &parsed)]).await?;
         Ok(Score(score))
     }
 

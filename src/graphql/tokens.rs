@@ -14,10 +14,15 @@ use super::{
     pagination::{self, ConnectionFields, Page, PageArgs},
     scalars::Duration,
     users::{Role, User, parse_name},
+    write::Write,
 };
 use crate::{
     auth::{AuthError, Principal},
-    db::{self, tokens as store},
+    db::{
+        self,
+        audit::{AuditAction, Event},
+        tokens as store,
+    },
     error::{AppError, AppResult},
 };
 
@@ -187,9 +192,9 @@ impl TokenMutation {
             input.expires_in.parse("input.expiresIn")?,
         )?;
         let role = input.role.into();
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
         let user = db::users::insert(
-            &tx,
+            write.tx(),
             db::users::NewUser {
                 name: name.clone(),
                 email: None,
@@ -209,7 +214,7 @@ impl TokenMutation {
             )
             .map_err(mint_error)?;
         let record = store::insert(
-            &tx,
+            write.tx(),
             store::NewIssuedToken {
                 jti: issued.jti,
                 user_id: user.id,
@@ -221,7 +226,12 @@ impl TokenMutation {
             },
         )
         .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        write
+            .commit([
+                Event::created(AuditAction::Create, &user),
+                Event::created(AuditAction::Create, &record),
+            ])
+            .await?;
         Ok(MintedServiceToken {
             token: issued.token,
             service_token: ServiceToken(record),
@@ -237,8 +247,15 @@ impl TokenMutation {
         #[graphql(desc = "The token's global id (`ServiceToken.id`).")] id: ID,
     ) -> async_graphql::Result<ServiceToken> {
         let jti = node::decode(&id, Kind::ServiceToken, "id")?;
-        let by = ctx.principal()?.user_id;
-        Ok(ServiceToken(store::revoke(ctx.db(), jti, by).await?))
+        let write = Write::begin(ctx).await?;
+        let before = store::find(write.tx(), jti).await?;
+        let after = store::revoke(write.tx(), jti, write.principal().user_id).await?;
+        // Revoking a revoked token changes nothing, so it records nothing.
+        let event = before
+            .filter(|before| before.revoked_at.is_none())
+            .map(|before| Event::changed(AuditAction::Update, &before, &after));
+        write.commit(event).await?;
+        Ok(ServiceToken(after))
     }
 }
 

@@ -7,8 +7,9 @@ use super::{
     context::ContextExt,
     guards::RoleGuard,
     node::{self, Kind},
+    write::Write,
 };
-use crate::db::audit::{self, AuditAction, Event};
+use crate::db::audit::{AuditAction, Event};
 use crate::{
     db,
     error::{AppError, AppResult},
@@ -171,15 +172,11 @@ impl UserMutation {
                 .transpose()?,
             role: input.role.into(),
         };
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        let user = db::users::insert(&tx, new).await?;
-        audit::record(
-            &tx,
-            ctx.principal()?,
-            Event::created(AuditAction::Create, &user),
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
+        let user = db::users::insert(write.tx(), new).await?;
+        write
+            .commit([Event::created(AuditAction::Create, &user)])
+            .await?;
         Ok(User(user))
     }
 
@@ -202,14 +199,12 @@ impl UserMutation {
             .as_deref()
             .map(|e| parse_email("input.email", e).map(Some))
             .transpose()?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        let before = db::users::find(&tx, id).await?;
-        let user = db::users::update(&tx, id, name, email, input.role.map(Into::into)).await?;
-        if let Some(before) = before {
-            let event = Event::changed(AuditAction::Update, &before, &user);
-            audit::record(&tx, ctx.principal()?, event).await?;
-        }
-        tx.commit().await.map_err(AppError::from)?;
+        let write = Write::begin(ctx).await?;
+        let before = db::users::find(write.tx(), id).await?;
+        let role = input.role.map(Into::into);
+        let user = db::users::update(write.tx(), id, name, email, role).await?;
+        let event = before.map(|before| Event::changed(AuditAction::Update, &before, &user));
+        write.commit(event).await?;
         Ok(User(user))
     }
 }

@@ -347,3 +347,93 @@ async fn user_administration_is_audited_without_a_client() {
         "{rows:#?}"
     );
 }
+
+#[tokio::test]
+async fn rating_a_client_shows_in_its_history_with_the_earlier_and_the_new_ratings() {
+    let app = TestApp::spawn().await;
+    let client = app.create_client(json!({ "name": "Acme" })).await;
+    let rate = "mutation($id: ID!, $ratings: [FactorRatingInput!]!) {
+        rateClient(clientId: $id, ratings: $ratings) { attractiveness }
+    }";
+    app.data(
+        rate,
+        json!({ "id": client, "ratings": [{ "key": "growth_prospects", "value": 7 }] }),
+    )
+    .await;
+    app.data(
+        rate,
+        json!({ "id": client, "ratings": [
+            { "key": "growth_prospects", "value": 9 },
+            { "key": "service_quality", "value": 4 },
+        ] }),
+    )
+    .await;
+    // A rejected rating writes nothing, so it records nothing.
+    let body = app
+        .graphql(
+            rate,
+            json!({ "id": client, "ratings": [{ "key": "no_such_factor", "value": 5 }] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
+
+    let events = events(&app, &client).await;
+    assert_eq!(events.len(), 3, "{events:#?}");
+    for rated in &events[..2] {
+        assert_eq!(rated["action"], "RATE");
+        assert_eq!(rated["entityType"], "CLIENT");
+        assert_eq!(rated["entityId"], client);
+        assert_eq!(rated["actorRole"], "ADMIN");
+    }
+    assert_eq!(
+        events[0]["changes"],
+        json!([
+            { "field": "growth_prospects", "before": 7.0, "after": 9.0 },
+            { "field": "service_quality", "before": null, "after": 4.0 },
+        ])
+    );
+    assert_eq!(
+        events[1]["changes"],
+        json!([{ "field": "growth_prospects", "before": null, "after": 7.0 }])
+    );
+}
+
+#[tokio::test]
+async fn minting_and_revoking_a_service_token_is_audited_without_the_token_text() {
+    let app = TestApp::spawn().await;
+    let minted = app
+        .data(
+            "mutation { mintServiceToken(input: {
+                name: \"Power BI\", role: ANALYST, expiresIn: \"90d\"
+            }) { token serviceToken { id } } }",
+            json!({}),
+        )
+        .await["mintServiceToken"]
+        .clone();
+    let token = minted["token"].as_str().unwrap().to_owned();
+    let revoke = "mutation($id: ID!) { revokeToken(id: $id) { active } }";
+    let id = json!({ "id": minted["serviceToken"]["id"] });
+    app.data(revoke, id.clone()).await;
+    // Revoking it again changes nothing, so it records nothing.
+    app.data(revoke, id).await;
+
+    let rows = raw_audit_rows(&app).await;
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    let created = |entity: &str| {
+        rows.iter()
+            .any(|row| row.starts_with(&format!("ADMIN CREATE {entity} ")))
+    };
+    assert!(created("USER"), "the service's user: {rows:#?}");
+    assert!(created("SERVICE_TOKEN"), "{rows:#?}");
+    let revoked: Vec<_> = rows
+        .iter()
+        .filter(|row| row.starts_with("ADMIN UPDATE SERVICE_TOKEN "))
+        .collect();
+    assert_eq!(revoked.len(), 1, "{rows:#?}");
+    assert!(revoked[0].contains("revokedAt"), "{rows:#?}");
+    assert!(revoked[0].contains("revokedBy"), "{rows:#?}");
+    assert!(
+        rows.iter().all(|row| !row.contains(&token)),
+        "the token text is stored: {rows:#?}"
+    );
+}

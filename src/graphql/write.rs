@@ -1,0 +1,92 @@
+//! The one shape of every audited mutation: a write transaction, the row-level rule checked
+//! inside it, the change, and the audit events recorded in the same transaction just before
+//! it commits, so a write and its record stand or fall together.
+//!
+//! ```ignore
+//! let write = Write::begin(ctx).await?;
+//! write.authorize(Target::Need(id)).await?;
+//! let before = store::get(write.tx(), id).await?;
+//! let need = store::update(write.tx(), id, changes).await?;
+//! write.commit([Event::changed(AuditAction::Update, &before, &need)]).await?;
+//! ```
+//!
+//! Dropping a `Write` without committing it rolls the transaction back, events and all.
+
+use async_graphql::Context;
+use entity::client;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+
+use super::{
+    context::ContextExt,
+    guards::{Target, authorize_write},
+};
+use crate::{
+    auth::Principal,
+    db::{
+        self,
+        audit::{self, Event},
+    },
+    error::AppResult,
+};
+
+/// A write transaction on behalf of one principal.
+#[derive(Debug)]
+pub struct Write {
+    tx: DatabaseTransaction,
+    principal: Principal,
+}
+
+impl Write {
+    /// Opens a write transaction for the request's principal.
+    ///
+    /// # Errors
+    /// `UNAUTHENTICATED` without a principal; database failures.
+    pub async fn begin(ctx: &Context<'_>) -> AppResult<Self> {
+        Self::begin_as(ctx.db(), ctx.principal()?).await
+    }
+
+    /// Opens a write transaction for `principal`, outside a request (re-checks run this way).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn begin_as(db: &DatabaseConnection, principal: Principal) -> AppResult<Self> {
+        Ok(Self {
+            tx: db::begin_write(db).await?,
+            principal,
+        })
+    }
+
+    /// Checks the row-level write rule for `target` ([`authorize_write`]) and returns the
+    /// client it belongs to, as read inside the transaction.
+    ///
+    /// # Errors
+    /// `NOT_FOUND` for a missing target, `FORBIDDEN` for another manager's client; database
+    /// failures.
+    pub async fn authorize(&self, target: Target) -> AppResult<client::Model> {
+        authorize_write(&self.tx, self.principal, target).await
+    }
+
+    /// The transaction, for the `db` functions that make the change.
+    #[must_use]
+    pub const fn tx(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+
+    /// Who writes.
+    #[must_use]
+    pub const fn principal(&self) -> Principal {
+        self.principal
+    }
+
+    /// Records `events`, in order, as done by the principal, then commits.
+    ///
+    /// # Errors
+    /// On a database failure; nothing is written then.
+    pub async fn commit(self, events: impl IntoIterator<Item = Event>) -> AppResult<()> {
+        for event in events {
+            audit::record(&self.tx, self.principal, event).await?;
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
