@@ -383,3 +383,77 @@ async fn registry_profiles_of_a_page_of_clients_cost_a_fixed_number_of_statement
     );
     assert!(counts[1] <= 4, "{counts:?}: {:#?}", app.statements_run());
 }
+
+const SCORING_VIEW: &str = "query($first: Int!) {
+  clients(first: $first, orderBy: [{ field: NAME, direction: ASC }]) {
+    nodes {
+      name
+      score { quadrant attractiveness loyalty factors { key value } }
+      scoreHistory(first: 3) { nodes { assessedAt quadrant } }
+      history(first: 5) { nodes { action actor { name } } }
+      solvency { level reasons { code } }
+    }
+  }
+}";
+
+/// The token check, the page, and one batch each for scores, the scoring model, score
+/// histories, audit histories, their actors and solvency: 8, with room for batches that
+/// straddle a batching window as above.
+const MAX_SCORING_STATEMENTS: usize = 12;
+
+#[tokio::test]
+async fn a_page_of_scored_clients_with_their_histories_costs_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    seed_portfolio(&app, 60).await;
+    let filter = db::clients::ClientFilter::default();
+    for _ in 0..2 {
+        db::scoring::rescore(
+            &app.db,
+            &app.settings.scoring,
+            db::scoring::Scope::Filter(&filter),
+        )
+        .await
+        .map_err(|e| e.message())
+        .unwrap();
+    }
+    // Writes through the API, so each client has audit events by a user.
+    let ids = app
+        .data(
+            "{ clients(first: 50, orderBy: [{ field: NAME, direction: ASC }]) { nodes { id version } } }",
+            json!({}),
+        )
+        .await;
+    for node in ids["clients"]["nodes"].as_array().unwrap() {
+        app.data(
+            "mutation($id: ID!, $version: Int!) {
+                updateClient(id: $id, version: $version, input: { region: \"North\" }) { id } }",
+            json!({ "id": node["id"], "version": node["version"] }),
+        )
+        .await;
+    }
+
+    let mut counts = Vec::new();
+    for first in [5, 50] {
+        app.reset_statements();
+        let data = app.data(SCORING_VIEW, json!({ "first": first })).await;
+        counts.push(app.statement_count());
+        let nodes = data["clients"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), first);
+        for node in nodes {
+            assert!(node["score"]["quadrant"].is_string(), "{node:#}");
+            assert_eq!(
+                node["scoreHistory"]["nodes"].as_array().unwrap().len(),
+                2,
+                "{node:#}"
+            );
+            assert_eq!(node["history"]["nodes"][0]["action"], "UPDATE", "{node:#}");
+            assert_eq!(node["history"]["nodes"][0]["actor"]["name"], "Test Admin");
+            assert_eq!(node["solvency"]["level"], "LOW", "{node:#}");
+        }
+    }
+    assert!(
+        counts.iter().all(|c| *c <= MAX_SCORING_STATEMENTS),
+        "{counts:?}: {:#?}",
+        app.statements_run()
+    );
+}
