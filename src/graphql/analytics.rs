@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use entity::client;
 use rust_decimal::{
     Decimal as Dec,
     prelude::{FromPrimitive, ToPrimitive},
@@ -140,13 +141,8 @@ impl MigrationCell {
     /// (compare with `count` to see whether the list is complete); always empty when `from`
     /// equals `to`, since those clients stayed.
     async fn clients(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Client>> {
-        let mut clients = Vec::with_capacity(self.movers.len());
-        for id in &self.movers {
-            if let Some(model) = ctx.loaders().client(*id).await? {
-                clients.push(Client(model));
-            }
-        }
-        Ok(clients)
+        let clients = ctx.loaders().clients(&self.movers).await?;
+        Ok(clients.into_iter().map(Client).collect())
     }
 }
 
@@ -505,15 +501,32 @@ impl AnalyticsQuery {
                 .entry(row.client_id)
                 .or_default() += amount;
         }
-        let mut groups = Vec::with_capacity(by_group.len());
-        for ((currency, converted), clients) in by_group {
-            let (top_rows, mut group) =
-                concentration_group(currency, converted, clients.into_iter().collect(), top_n);
+        let ranked: Vec<_> = by_group
+            .into_iter()
+            .map(|((currency, converted), clients)| {
+                concentration_group(currency, converted, clients.into_iter().collect(), top_n)
+            })
+            .collect();
+        // Every group's top clients in one batch.
+        let ids: Vec<Uuid> = ranked
+            .iter()
+            .flat_map(|(top_rows, _)| top_rows.iter().map(|(id, _)| *id))
+            .collect();
+        // A client with orders in several unconverted currencies tops several groups.
+        let models: HashMap<Uuid, client::Model> = ctx
+            .loaders()
+            .clients(&ids)
+            .await?
+            .into_iter()
+            .map(|model| (model.id, model))
+            .collect();
+        let mut groups = Vec::with_capacity(ranked.len());
+        for (top_rows, mut group) in ranked {
             let total = group.total_revenue.0;
             let mut cumulative = Dec::ZERO;
             for (rank, (id, revenue)) in top_rows.into_iter().enumerate() {
                 cumulative += revenue;
-                let Some(model) = ctx.loaders().client(id).await? else {
+                let Some(model) = models.get(&id).cloned() else {
                     continue;
                 };
                 group.top_clients.push(RankedClient {
@@ -703,11 +716,23 @@ impl AnalyticsQuery {
                 .then(a.0.cmp(&b.0))
         });
         let total_count = count(qualified.len());
+        let page: Vec<_> = qualified
+            .into_iter()
+            .enumerate()
+            .skip(offset)
+            .take(limit)
+            .collect();
+        let ids: Vec<Uuid> = page.iter().map(|(_, row)| row.0).collect();
+        let mut models: HashMap<Uuid, client::Model> = ctx
+            .loaders()
+            .clients(&ids)
+            .await?
+            .into_iter()
+            .map(|model| (model.id, model))
+            .collect();
         let mut nodes = Vec::with_capacity(limit);
-        for (i, (id, income, rating, trend, growth, signals)) in
-            qualified.into_iter().enumerate().skip(offset).take(limit)
-        {
-            let Some(model) = ctx.loaders().client(id).await? else {
+        for (i, (id, income, rating, trend, growth, signals)) in page {
+            let Some(model) = models.remove(&id) else {
                 continue;
             };
             nodes.push(ProspectiveClient {

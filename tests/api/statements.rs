@@ -457,3 +457,63 @@ async fn a_page_of_scored_clients_with_their_histories_costs_a_fixed_number_of_s
         app.statements_run()
     );
 }
+
+/// Each analytics query, with what it lists of clients.
+const ANALYTICS: [(&str, &str); 5] = [
+    (
+        "kaismMatrix",
+        "{ kaismMatrix { total cells { quadrant } } }",
+    ),
+    (
+        "quadrantMigration",
+        "query($from: DateTime!, $to: DateTime!) { quadrantMigration(from: $from, to: $to) {
+            cells { count clients { name } } } }",
+    ),
+    (
+        "revenueConcentration",
+        "{ revenueConcentration(top: 10) { groups { currency topClients { client { name } } } } }",
+    ),
+    (
+        "managerLoad",
+        "{ managerLoad { clients keyAccounts withoutContact } }",
+    ),
+    (
+        "prospectiveClients",
+        "{ prospectiveClients(limit: 10) { totalCount nodes { client { name } } } }",
+    ),
+];
+
+/// The statements each analytics query costs over the current portfolio.
+async fn analytics_statements(app: &TestApp) -> Vec<(&'static str, usize)> {
+    let filter = db::clients::ClientFilter::default();
+    db::scoring::rescore(
+        &app.db,
+        &app.settings.scoring,
+        db::scoring::Scope::Filter(&filter),
+    )
+    .await
+    .map_err(|e| e.message())
+    .unwrap();
+    let now = Utc::now();
+    let dates = json!({ "from": now - Duration::days(30), "to": now });
+    let mut counts = Vec::new();
+    for (name, query) in ANALYTICS {
+        app.reset_statements();
+        app.data(query, dates.clone()).await;
+        counts.push((name, app.statement_count()));
+    }
+    counts
+}
+
+#[tokio::test]
+async fn analytics_cost_the_same_statements_whatever_the_portfolio_size() {
+    let app = TestApp::spawn().await;
+    seed_portfolio(&app, 5).await;
+    let small = analytics_statements(&app).await;
+    seed_portfolio(&app, 45).await;
+    let large = analytics_statements(&app).await;
+    assert_eq!(small, large, "5 clients, then 50");
+    for (name, count) in large {
+        assert!(count <= 8, "{name} costs {count} statements");
+    }
+}
