@@ -8,13 +8,16 @@ use chrono::{DateTime, Utc};
 use entity::{client, registry_id, score, user};
 use futures::Stream;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, FromQueryResult, Order,
+    ConnectionTrait, DatabaseConnection, FromQueryResult, Order, StreamTrait,
     sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement},
 };
 use uuid::Uuid;
 
 use super::clients::{ClientFilter, filter_condition, revenue_12m};
-use crate::error::AppResult;
+use crate::{
+    domain::solvency::{self, Risk},
+    error::AppResult,
+};
 
 /// Rows per page: large enough that statements are few, small enough to stay a few megabytes.
 pub const PAGE_SIZE: u64 = 1000;
@@ -66,6 +69,8 @@ pub struct ClientExport {
     pub registry_ids: Vec<(String, String)>,
     /// Trailing-twelve-month ORDER amounts per currency (fixed point e4), in currency order.
     pub revenue_12m: Vec<(String, i64)>,
+    /// The solvency risk level its recent financial checks give (`Client.solvency`).
+    pub solvency: Risk,
 }
 
 fn manager_join() -> (Expr, Expr) {
@@ -168,11 +173,11 @@ pub async fn scores_page<C: ConnectionTrait>(
 }
 
 /// One page of the clients of `filter`, in id order, starting after `after`, with their
-/// registry ids and trailing revenue: three statements per page.
+/// registry ids, trailing revenue and solvency risk: four statements per page.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn clients_page<C: ConnectionTrait>(
+pub async fn clients_page<C: ConnectionTrait + StreamTrait>(
     db: &C,
     filter: &ClientFilter,
     after: Option<Uuid>,
@@ -205,7 +210,7 @@ pub async fn clients_page<C: ConnectionTrait>(
         .left_join(user::Entity, user_id.eq(manager_id))
         .left_join(score::Entity, score_join(None));
     page_of_clients(&mut select, filter, after, limit);
-    let statement = db.get_database_backend().build(&select);
+    let statement = ConnectionTrait::get_database_backend(db).build(&select);
     let rows = ClientRow::find_by_statement(statement).all(db).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -219,11 +224,15 @@ pub async fn clients_page<C: ConnectionTrait>(
             .push((registry_scheme(&id), id.value));
     }
     let mut revenue = revenue_12m(db, &ids, now).await?;
+    let facts = super::checks::facts_by_clients(db, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|client| ClientExport {
             registry_ids: registry.remove(&client.id).unwrap_or_default(),
             revenue_12m: revenue.remove(&client.id).unwrap_or_default(),
+            solvency: facts
+                .get(&client.id)
+                .map_or(Risk::Unknown, |facts| solvency::assess(facts).level),
             client,
         })
         .collect())

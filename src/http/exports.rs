@@ -62,7 +62,7 @@ const REGISTRY_COLUMNS: [(&str, &str); 5] = [
 ];
 
 /// The columns of `clients.csv`.
-pub const CLIENT_COLUMNS: [&str; 20] = [
+pub const CLIENT_COLUMNS: [&str; 21] = [
     "id",
     "name",
     "legal_name",
@@ -83,6 +83,7 @@ pub const CLIENT_COLUMNS: [&str; 20] = [
     "last_interaction_at",
     "revenue_12m",
     "quadrant",
+    "solvency_risk",
 ];
 
 const CSV: &str = "text/csv; charset=utf-8";
@@ -420,6 +421,7 @@ fn client_csv(row: &ClientExport, out: &mut Vec<u8>) -> AppResult<()> {
         &optional(client.last_interaction_at),
         &revenue_text(&row.revenue_12m),
         client.quadrant.as_deref().unwrap_or_default(),
+        row.solvency.as_str(),
     ])?);
     Ok(())
 }

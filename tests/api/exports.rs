@@ -253,9 +253,16 @@ async fn scores_ndjson_is_one_object_per_line_with_factors_as_an_array() {
 }
 
 #[tokio::test]
-async fn clients_csv_lists_every_client_with_registry_ids_revenue_and_quadrant() {
+async fn clients_csv_lists_every_client_with_registry_ids_revenue_quadrant_and_solvency() {
     let app = TestApp::spawn().await;
     let p = portfolio(&app).await;
+    app.data(
+        "mutation($input: AddFinancialCheckInput!) { addFinancialCheck(input: $input) { id } }",
+        json!({ "input": {
+            "clientId": client_id(p.romashka), "source": "manual", "registryStatus": "liquidating"
+        } }),
+    )
+    .await;
     let (_, unscored) = parse_csv(&export(&app, "/export/clients.csv", "text/csv").await);
     assert_eq!(unscored.len(), 2, "unscored clients are exported too");
     assert!(unscored.iter().all(|row| row["quadrant"].is_empty()));
@@ -267,7 +274,7 @@ async fn clients_csv_lists_every_client_with_registry_ids_revenue_and_quadrant()
         header.join(","),
         "id,name,legal_name,industry_code,industry,country,region,status,manager_id,\
          manager_name,lei,ru_inn,ru_ogrn,gb_company_number,us_cik,created_at,updated_at,\
-         last_interaction_at,revenue_12m,quadrant"
+         last_interaction_at,revenue_12m,quadrant,solvency_risk"
     );
     assert_eq!(rows.len(), 2);
     let romashka = rows
@@ -282,6 +289,7 @@ async fn clients_csv_lists_every_client_with_registry_ids_revenue_and_quadrant()
     assert_eq!(romashka["manager_name"], "Иван Петров");
     assert_eq!(romashka["revenue_12m"], "EUR 500.00; RUB 1250000.00");
     assert!(!romashka["quadrant"].is_empty());
+    assert_eq!(romashka["solvency_risk"], "HIGH");
     assert!(romashka["created_at"].ends_with('Z'));
     let acme = rows
         .iter()
@@ -290,6 +298,7 @@ async fn clients_csv_lists_every_client_with_registry_ids_revenue_and_quadrant()
     assert_eq!(acme["status"], "DORMANT");
     assert_eq!(acme["revenue_12m"], "");
     assert_eq!(acme["last_interaction_at"], "");
+    assert_eq!(acme["solvency_risk"], "UNKNOWN", "no checks");
 }
 
 #[tokio::test]
