@@ -236,6 +236,20 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// Sets `client_id`'s ratings of the factors in `ratings` (on the 1-10 scale managers
+    /// use; invalid ones are ignored), replacing what was read. `rateClient` gathers the
+    /// portfolio before it takes the write lock, so the new ratings are not stored yet then.
+    pub fn rate(&mut self, client_id: Uuid, ratings: &[(String, f64)]) {
+        let stored = self.ratings.entry(client_id).or_default();
+        for (key, rating) in ratings {
+            let Ok(value) = kaism::rating_value(*rating) else {
+                continue;
+            };
+            stored.retain(|(k, _)| k != key);
+            stored.push((key.clone(), value));
+        }
+    }
+
     /// The factor values of one client.
     #[must_use]
     pub fn values(&self, client_id: Uuid) -> FactorValues {

@@ -564,9 +564,7 @@ impl ScoringMutation {
         ratings: Vec<FactorRatingInput>,
     ) -> async_graphql::Result<Score> {
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::Client(id)).await?;
-        let model = store::current_model(write.tx()).await?;
+        let model = store::current_model(ctx.db()).await?;
         let mut parsed: Vec<(String, f64)> = Vec::with_capacity(ratings.len());
         for (i, rating) in ratings.iter().enumerate() {
             let key = rating.key.trim();
@@ -595,6 +593,15 @@ impl ScoringMutation {
                 .map_err(|message| AppError::bad_input(format!("ratings[{i}].value"), message))?;
             parsed.push((key.to_owned(), rating.value));
         }
+        // Volume-like factors rank the client against the whole portfolio: that aggregate is
+        // read before the write lock is taken, so other writers do not wait for it. An order
+        // recorded meanwhile only leaves the new score stale, as any later order does.
+        let now = db::now();
+        let mut inputs =
+            store::gather(ctx.db(), &ctx.state().scoring, Scope::Client(id), now).await?;
+        inputs.rate(id, &parsed);
+        let write = Write::begin(ctx).await?;
+        write.authorize(Target::Client(id)).await?;
         let earlier = db::by_ids::<factor_rating::Entity, _>(
             write.tx(),
             factor_rating::Column::ClientId,
@@ -603,9 +610,6 @@ impl ScoringMutation {
         .await?;
         let rated_by = Some(write.principal().user_id);
         store::upsert_ratings(write.tx(), id, &parsed, rated_by).await?;
-        let now = db::now();
-        let inputs =
-            store::gather(write.tx(), &ctx.state().scoring, Scope::Client(id), now).await?;
         store::write(write.tx(), &model, &inputs, &[id], now).await?;
         let score = store::current_of(write.tx(), id)
             .await?
