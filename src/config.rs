@@ -109,6 +109,61 @@ pub struct JwtSettings {
         default_value_t = 600
     )]
     pub jwks_refresh_seconds: u64,
+
+    /// Where tokens carry the role: a claim name, or a dotted path into nested claims
+    /// (`realm_access.roles` for Keycloak), whose value is a role or a list of roles. The first
+    /// kaim role found wins; a token without one acts in its user's role in kaim.
+    #[arg(
+        long = "jwt-role-claim",
+        env = "KAIM_JWT_ROLE_CLAIM",
+        default_value = "role",
+        value_parser = parse_role_claim
+    )]
+    pub role_claim: String,
+
+    /// The identity provider's role names that stand for kaim roles, comma-separated
+    /// (`kaim-admin=ADMIN,kaim-manager=MANAGER`); kaim's own role names need no entry.
+    #[arg(
+        long = "jwt-role-map",
+        env = "KAIM_JWT_ROLE_MAP",
+        value_delimiter = ',',
+        value_parser = parse_role_mapping
+    )]
+    pub role_map: Vec<RoleMapping>,
+}
+
+/// A role name of the identity provider that stands for a kaim role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleMapping {
+    /// The provider's name, compared case-insensitively.
+    pub name: String,
+    pub role: entity::enums::Role,
+}
+
+fn parse_role_claim(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() || text.split('.').any(str::is_empty) {
+        return Err(format!(
+            "`{text}` is not a claim name or a dotted path such as `realm_access.roles`"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+fn parse_role_mapping(text: &str) -> Result<RoleMapping, String> {
+    let invalid = || format!("`{text}` is not a role mapping such as `kaim-admin=ADMIN`");
+    let (name, role) = text.trim().split_once('=').ok_or_else(invalid)?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(invalid());
+    }
+    let role = crate::auth::parse_role(role.trim()).ok_or_else(|| {
+        format!("`{role}` in `{text}` is not one of ADMIN, MANAGER, ANALYST, INTEGRATOR")
+    })?;
+    Ok(RoleMapping {
+        name: name.to_owned(),
+        role,
+    })
 }
 
 /// Limits and switches of the GraphQL endpoint.

@@ -1,6 +1,6 @@
 //! Bearer tokens: verifying a JWT into a `Principal` (with a shared secret, a public key or the
-//! keys of a JWKS URL), checking it against the revocation list, and minting tokens. No GraphQL
-//! or HTTP types here.
+//! keys of a JWKS URL), finding its user (by id, or by an identity provider's subject) and
+//! checking it against the revocation list, and minting tokens. No GraphQL or HTTP types here.
 
 pub mod jwks;
 
@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use self::jwks::{JwksKeys, RefreshPolicy};
 use crate::{
-    config::{JwtAlgorithm, JwtSettings},
+    config::{JwtAlgorithm, JwtSettings, RoleMapping},
     db::tokens::Standing,
 };
 
@@ -55,14 +55,18 @@ pub enum AuthError {
     Missing,
     #[error("the bearer token is invalid or expired")]
     Invalid(#[source] jsonwebtoken::errors::Error),
-    #[error("the token's role is not one of ADMIN, MANAGER, ANALYST, INTEGRATOR")]
-    UnknownRole,
+    #[error("the token's `{0}` claim is neither a role nor a list of roles")]
+    RoleClaim(String),
     #[error("the bearer token is invalid or expired")]
     UnknownKey,
     #[error("the token has been revoked")]
     Revoked,
     #[error("the token's user no longer exists")]
     UnknownUser,
+    #[error(
+        "no kaim user has the token's subject; an administrator sets it as the user's `externalSubject`"
+    )]
+    UnknownSubject,
     #[error("the token cannot be checked right now")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("tokens can only be minted with an HS256 secret")]
@@ -89,20 +93,25 @@ struct Claims {
 }
 
 /// What kaim reads from a token it verifies; `exp`, `nbf`, `iss` and `aud` are checked by
-/// the validation itself. Tokens of an identity provider may carry no `jti`, or one that is not
-/// a UUID: such tokens are not on kaim's revocation list.
+/// the validation itself, the role is looked up in `rest` (see [`TokenService::role`]). Tokens
+/// of an identity provider name their own subject, and may carry no `jti`, or one that is not a
+/// UUID: such tokens are not on kaim's revocation list.
 #[derive(Debug, Deserialize)]
 struct VerifiedClaims {
-    sub: Uuid,
-    role: String,
+    sub: String,
     #[serde(default)]
     jti: Option<serde_json::Value>,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
 }
 
-/// A token whose signature and claims are valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A token whose signature and claims are valid, before its user is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
-    pub principal: Principal,
+    /// The token's `sub`: a kaim user id, or the subject of an identity provider.
+    pub subject: String,
+    /// The kaim role the token carries, if any; without one the user's role applies.
+    pub role: Option<Role>,
     /// The token's id, when it has one kaim could have issued.
     pub jti: Option<Uuid>,
 }
@@ -134,6 +143,9 @@ pub struct TokenService {
     validation: Validation,
     issuer: String,
     audience: String,
+    /// The role claim's path: one segment per nested object.
+    role_claim: String,
+    role_map: Vec<RoleMapping>,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -149,6 +161,7 @@ impl std::fmt::Debug for TokenService {
             )
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
+            .field("role_claim", &self.role_claim)
             .finish_non_exhaustive()
     }
 }
@@ -210,25 +223,37 @@ impl TokenService {
             validation,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
+            role_claim: settings.role_claim.clone(),
+            role_map: settings.role_map.clone(),
         })
     }
 
     /// Authenticates a request's bearer token: [`Self::verify`], then one database lookup
-    /// that the token's user still exists and that the token (by `jti`) is not revoked, so a
-    /// revocation on any instance holds on every instance.
+    /// of the token's user and that the token (by `jti`) is not revoked, so a revocation on any
+    /// instance holds on every instance.
+    ///
+    /// The user is the one whose id is `sub`, else the one whose external subject is `sub`.
+    /// The role is the token's (see [`Self::verify`]), else the user's role in kaim.
     ///
     /// # Errors
-    /// As [`Self::verify`]; `Revoked`, `UnknownUser`; `Unavailable` when the database fails.
+    /// As [`Self::verify`]; `Revoked`; `UnknownUser` (a UUID `sub`) or `UnknownSubject`
+    /// when no user matches; `Unavailable` when the database fails.
     pub async fn authenticate<C: ConnectionTrait>(
         &self,
         db: &C,
         token: &str,
     ) -> Result<Principal, AuthError> {
         let verified = self.verify(token).await?;
-        match crate::db::tokens::standing(db, verified.principal.user_id, verified.jti).await {
-            Ok(Standing::Valid) => Ok(verified.principal),
+        match crate::db::tokens::standing(db, &verified.subject, verified.jti).await {
+            Ok(Standing::Valid { user_id, role }) => Ok(Principal {
+                user_id,
+                role: verified.role.unwrap_or(role),
+            }),
             Ok(Standing::Revoked) => Err(AuthError::Revoked),
-            Ok(Standing::UnknownUser) => Err(AuthError::UnknownUser),
+            Ok(Standing::UnknownUser) if Uuid::try_parse(&verified.subject).is_ok() => {
+                Err(AuthError::UnknownUser)
+            }
+            Ok(Standing::UnknownUser) => Err(AuthError::UnknownSubject),
             Err(err) => Err(AuthError::Unavailable(err.into_error())),
         }
     }
@@ -237,8 +262,8 @@ impl TokenService {
     ///
     /// # Errors
     /// When the token is malformed, expired, not yet valid, wrongly signed, of another
-    /// algorithm, signed by a key the JWKS does not hold, for another issuer or audience, or
-    /// names no known role.
+    /// algorithm, signed by a key the JWKS does not hold, or for another issuer or audience;
+    /// `RoleClaim` when the role claim holds something other than strings.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError> {
         let data = match &self.keys {
             Keys::Fixed(key) => {
@@ -259,7 +284,7 @@ impl TokenService {
             }
         }
         .map_err(AuthError::Invalid)?;
-        let role = parse_role(&data.claims.role).ok_or(AuthError::UnknownRole)?;
+        let role = self.role(&data.claims.rest)?;
         let jti = data
             .claims
             .jti
@@ -267,12 +292,46 @@ impl TokenService {
             .and_then(serde_json::Value::as_str)
             .and_then(|text| Uuid::try_parse(text).ok());
         Ok(VerifiedToken {
-            principal: Principal {
-                user_id: data.claims.sub,
-                role,
-            },
+            subject: data.claims.sub,
+            role,
             jti,
         })
+    }
+
+    /// The kaim role a token carries: the first value at the role claim (a string, or each
+    /// string of an array) that is a kaim role name or, through the role map, stands for one.
+    /// `None` when the claim is absent or null or holds no such value: other roles of the
+    /// provider are ignored. A claim whose full name is the setting (`https://x.io/roles`)
+    /// wins over the dotted path.
+    fn role(
+        &self,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<Role>, AuthError> {
+        let value = claims.get(&self.role_claim).or_else(|| {
+            let mut parts = self.role_claim.split('.');
+            let first = claims.get(parts.next()?)?;
+            parts.try_fold(first, |value, part| value.get(part))
+        });
+        let names: Vec<&str> = match value {
+            None | Some(serde_json::Value::Null) => return Ok(None),
+            Some(serde_json::Value::String(name)) => vec![name],
+            Some(serde_json::Value::Array(values)) => values
+                .iter()
+                .map(serde_json::Value::as_str)
+                .collect::<Option<_>>()
+                .ok_or_else(|| AuthError::RoleClaim(self.role_claim.clone()))?,
+            Some(_) => return Err(AuthError::RoleClaim(self.role_claim.clone())),
+        };
+        Ok(names.into_iter().find_map(|name| self.kaim_role(name)))
+    }
+
+    /// The kaim role a provider's role name stands for: its mapping, else the name itself.
+    fn kaim_role(&self, name: &str) -> Option<Role> {
+        self.role_map
+            .iter()
+            .find(|mapping| mapping.name.eq_ignore_ascii_case(name))
+            .map(|mapping| mapping.role)
+            .or_else(|| parse_role(name))
     }
 
     /// Mints a token for `principal`, valid from now for `ttl`.

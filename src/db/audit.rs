@@ -61,7 +61,7 @@ pub const fn policy(entity: AuditEntityType) -> Policy {
             skipped: &[],
         },
         AuditEntityType::User => Policy {
-            masked: &["email"],
+            masked: &["email", "external_subject"],
             skipped: &[],
         },
         // Moved forward by recording interactions, which have their own events.
@@ -127,6 +127,7 @@ audited!(interaction, Interaction, |m| Some(m.client_id));
 audited!(plan_objective, PlanObjective, |_m| None);
 audited!(plan_action, PlanAction, |_m| None);
 audited!(user, User, |_m| None);
+audited!(user_identity, User, |_m| None);
 
 impl Audited for entity::issued_token::Model {
     const ENTITY: AuditEntityType = AuditEntityType::ServiceToken;

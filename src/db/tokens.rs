@@ -2,12 +2,12 @@
 //! consults.
 
 use chrono::{DateTime, Utc};
-use entity::{enums::Role, issued_token, user};
+use entity::{enums::Role, issued_token, user, user_identity};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait as _, Query, SimpleExpr, Value},
 };
 use uuid::Uuid;
@@ -135,25 +135,34 @@ pub fn sort_values(model: &issued_token::Model) -> Vec<Value> {
 /// Whether a verified token may be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
-    Valid,
+    /// The token names this user, who holds this role in kaim.
+    Valid {
+        user_id: Uuid,
+        role: Role,
+    },
     Revoked,
-    /// The token names a user that does not exist (any more).
+    /// The token names a user that does not exist (any more), or a subject no user has.
     UnknownUser,
 }
 
 #[derive(Debug, FromQueryResult)]
 struct StandingRow {
+    id: Uuid,
+    role: Role,
     revocations: i64,
 }
 
-/// Whether `user_id` exists and the token `jti` (when it has one) is not revoked: one
-/// statement, by primary keys, on every request.
+/// Who a token's `sub` names and whether the token `jti` (when it has one) is revoked: one
+/// statement on every request, by primary key and the unique external subject.
+///
+/// The user whose id is `sub` (when it is a UUID) comes first, so kaim's own tokens always name
+/// the user they were minted for; otherwise the user whose external subject is `sub`.
 ///
 /// # Errors
 /// On a database failure.
 pub async fn standing<C: ConnectionTrait>(
     db: &C,
-    user_id: Uuid,
+    sub: &str,
     jti: Option<Uuid>,
 ) -> AppResult<Standing> {
     let revocations = match jti {
@@ -171,15 +180,31 @@ pub async fn standing<C: ConnectionTrait>(
         ),
         None => Expr::val(0i64),
     };
-    let row = user::Entity::find_by_id(user_id)
+    let id = Uuid::try_parse(sub).ok();
+    let mut names = Condition::any().add(user_identity::Column::ExternalSubject.eq(sub));
+    if let Some(id) = id {
+        names = names.add(user::Column::Id.eq(id));
+    }
+    let rows = user::Entity::find()
         .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Role)
         .expr_as(revocations, "revocations")
+        .filter(names)
+        .limit(2)
         .into_model::<StandingRow>()
-        .one(db)
+        .all(db)
         .await?;
+    let row = rows
+        .iter()
+        .find(|row| Some(row.id) == id)
+        .or_else(|| rows.first());
     Ok(match row {
         None => Standing::UnknownUser,
         Some(row) if row.revocations > 0 => Standing::Revoked,
-        Some(_) => Standing::Valid,
+        Some(row) => Standing::Valid {
+            user_id: row.id,
+            role: row.role,
+        },
     })
 }

@@ -1,6 +1,6 @@
 //! Users: the people and systems that hold tokens and manage clients.
 
-use entity::{enums::Role, user};
+use entity::{enums::Role, user, user_identity};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, sea_query::OnConflict,
@@ -149,4 +149,34 @@ pub async fn update<C: ConnectionTrait>(
         .update(db)
         .await
         .map_err(|err| AppError::from_db_unique(err, "a user with this e-mail already exists"))
+}
+
+/// How the identity provider knows a user (`None` when the user does not exist).
+///
+/// # Errors
+/// On a database failure.
+pub async fn identity<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> AppResult<Option<user_identity::Model>> {
+    Ok(user_identity::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Sets (or with `None` clears) the subject an identity provider's tokens carry for a user,
+/// answering the identity before and after.
+///
+/// # Errors
+/// `NOT_FOUND`, `CONFLICT` when another user has this subject; database failures.
+pub async fn set_external_subject<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    subject: Option<String>,
+) -> AppResult<(user_identity::Model, user_identity::Model)> {
+    let before = identity(db, id).await?.ok_or(AppError::NotFound("user"))?;
+    let mut model: user_identity::ActiveModel = before.clone().into();
+    model.external_subject = Set(subject);
+    let after = model.update(db).await.map_err(|err| {
+        AppError::from_db_unique(err, "another user already has this external subject")
+    })?;
+    Ok((before, after))
 }

@@ -1,6 +1,6 @@
 //! Users and roles: `me`, and user administration (administrators only).
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 use entity::{enums, user};
 
 use super::{
@@ -9,7 +9,7 @@ use super::{
     node::{self, Kind},
     write::Write,
 };
-use crate::db::audit::{AuditAction, Event};
+use crate::db::audit::{self, AuditAction, Event};
 use crate::{
     db,
     error::{AppError, AppResult},
@@ -56,6 +56,17 @@ impl User {
     async fn role(&self) -> Role {
         self.0.role.into()
     }
+
+    /// The subject (`sub`) an identity provider's tokens carry for this user, if set: such a
+    /// token signs this user in (administrators only).
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn external_subject(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        Ok(ctx
+            .loaders()
+            .user_identity(self.0.id)
+            .await?
+            .and_then(|identity| identity.external_subject))
+    }
 }
 
 /// A new user.
@@ -67,6 +78,8 @@ pub struct CreateUserInput {
     pub email: Option<String>,
     /// What the user may do.
     pub role: Role,
+    /// The subject (`sub`) of the user at the identity provider; unique when given.
+    pub external_subject: Option<String>,
 }
 
 /// Changes to a user; absent fields stay as they are.
@@ -78,6 +91,8 @@ pub struct UpdateUserInput {
     pub email: Option<String>,
     /// What the user may do.
     pub role: Option<Role>,
+    /// The subject (`sub`) of the user at the identity provider; `null` clears it.
+    pub external_subject: MaybeUndefined<String>,
 }
 
 /// A trimmed, non-empty name.
@@ -120,6 +135,27 @@ pub fn parse_email(field: &str, value: &str) -> AppResult<String> {
             format!("`{field}` is not an e-mail address"),
         ))
     }
+}
+
+/// An identity provider's subject, trimmed: not blank, at most 255 characters.
+///
+/// # Errors
+/// `BAD_USER_INPUT` naming `field`.
+pub fn parse_external_subject(field: &str, value: &str) -> AppResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(AppError::bad_input(
+            field,
+            format!("`{field}` cannot be blank; use null for none"),
+        ));
+    }
+    if trimmed.chars().count() > 255 {
+        return Err(AppError::bad_input(
+            field,
+            format!("`{field}` has at most 255 characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// Queries about users.
@@ -172,15 +208,24 @@ impl UserMutation {
                 .transpose()?,
             role: input.role.into(),
         };
+        let subject = input
+            .external_subject
+            .as_deref()
+            .map(|s| parse_external_subject("input.externalSubject", s))
+            .transpose()?;
         let write = Write::begin(ctx).await?;
         let user = db::users::insert(write.tx(), new).await?;
-        write
-            .commit([Event::created(AuditAction::Create, &user)])
-            .await?;
+        let mut event = Event::created(AuditAction::Create, &user);
+        if subject.is_some() {
+            let (_, identity) =
+                db::users::set_external_subject(write.tx(), user.id, subject).await?;
+            event.changes.extend(audit::diff(None, Some(&identity)));
+        }
+        write.commit([event]).await?;
         Ok(User(user))
     }
 
-    /// Changes a user's name, e-mail or role (administrators only).
+    /// Changes a user's name, e-mail, role or external subject (administrators only).
     #[graphql(guard = "RoleGuard::admin()")]
     async fn update_user(
         &self,
@@ -199,11 +244,24 @@ impl UserMutation {
             .as_deref()
             .map(|e| parse_email("input.email", e).map(Some))
             .transpose()?;
+        let subject = match input.external_subject {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(s) => {
+                Some(Some(parse_external_subject("input.externalSubject", &s)?))
+            }
+        };
         let write = Write::begin(ctx).await?;
         let before = db::users::find(write.tx(), id).await?;
         let role = input.role.map(Into::into);
         let user = db::users::update(write.tx(), id, name, email, role).await?;
-        let event = before.map(|before| Event::changed(AuditAction::Update, &before, &user));
+        let mut event = before.map(|before| Event::changed(AuditAction::Update, &before, &user));
+        if let Some(subject) = subject {
+            let (was, is) = db::users::set_external_subject(write.tx(), id, subject).await?;
+            if let Some(event) = &mut event {
+                event.changes.extend(audit::diff(Some(&was), Some(&is)));
+            }
+        }
         write.commit(event).await?;
         Ok(User(user))
     }

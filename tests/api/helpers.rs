@@ -62,6 +62,8 @@ pub fn test_settings(data_dir: PathBuf, database_url: Option<String>) -> Setting
             jwks_url: None,
             jwks_min_refresh_seconds: 5,
             jwks_refresh_seconds: 600,
+            role_claim: "role".into(),
+            role_map: Vec::new(),
         },
         api: ApiSettings {
             graphiql: true,
