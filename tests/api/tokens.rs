@@ -1,5 +1,6 @@
-//! Tokens: public keys from a JWKS URL (served by a mock identity provider), service tokens
-//! minted and revoked through the API, and the revocation list shared by every instance.
+//! Tokens: public keys from a JWKS URL (served by a mock identity provider), the provider's
+//! subjects and role claims, service tokens minted and revoked through the API, and the
+//! revocation list shared by every instance.
 
 use std::{
     sync::{Arc, Mutex},
@@ -279,6 +280,251 @@ async fn es256_tokens_verify_through_jwks_and_rsa_keys_are_ignored() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, _) = me(&app, &signed(Algorithm::RS256, "rsa", &admin)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// A server behind a Keycloak-style provider: roles in `realm_access.roles`, the provider's
+/// `kaim-manager` standing for MANAGER.
+async fn spawn_behind_keycloak(provider: &Provider) -> TestApp {
+    let url = provider.url();
+    TestApp::spawn_with(|s| {
+        s.jwt.algorithm = JwtAlgorithm::Rs256;
+        s.jwt.secret = None;
+        s.jwt.jwks_url = Some(url);
+        s.jwt.role_claim = "realm_access.roles".into();
+        s.jwt.role_map = vec![kaim::config::RoleMapping {
+            name: "kaim-manager".into(),
+            role: Role::Manager,
+        }];
+    })
+    .await
+}
+
+/// Claims as Keycloak writes them: its own subject, realm roles, no kaim `jti`.
+fn keycloak_claims(sub: &str, roles: Option<&[&str]>) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = json!({ "sub": sub, "iss": "kaim", "aud": "kaim",
+        "exp": now + 600, "nbf": now, "iat": now, "preferred_username": "maria",
+        "jti": "onrtac:6f1c2d3e-keycloak-session" });
+    if let Some(roles) = roles {
+        claims["realm_access"] = json!({ "roles": roles });
+    }
+    claims
+}
+
+/// The message a role guard refuses `users` with, which names the role the request acts in.
+async fn acting_role(app: &TestApp, token: &str) -> String {
+    let body = app.graphql_as(token, "{ users { name } }", json!({})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    body["errors"][0]["message"].as_str().unwrap().to_owned()
+}
+
+const CREATE_USER: &str = "mutation($input: CreateUserInput!) {
+    createUser(input: $input) { id name role externalSubject }
+}";
+
+const UPDATE_USER: &str = "mutation($id: ID!, $input: UpdateUserInput!) {
+    updateUser(id: $id, input: $input) { id externalSubject }
+}";
+
+#[tokio::test]
+async fn an_identity_provider_token_signs_in_the_user_with_its_subject_in_the_role_it_carries() {
+    let provider = Provider::start(json!([rsa_jwk("k1")])).await;
+    let app = spawn_behind_keycloak(&provider).await;
+    // A token naming a kaim user id still works, its role read from the configured claim.
+    let admin_id = app.admin_id.to_string();
+    let admin = signed(
+        Algorithm::RS256,
+        "k1",
+        &keycloak_claims(&admin_id, Some(&["ADMIN"])),
+    );
+
+    let subject = "f:0c3e9a4e:maria.lopez";
+    let created = app
+        .graphql_as(
+            &admin,
+            CREATE_USER,
+            json!({ "input": { "name": "Maria Lopez", "role": "ANALYST",
+                "externalSubject": format!("  {subject} ") } }),
+        )
+        .await;
+    assert!(created.get("errors").is_none(), "{created:#}");
+    assert_eq!(created["data"]["createUser"]["externalSubject"], subject);
+
+    let maria = signed(
+        Algorithm::RS256,
+        "k1",
+        &keycloak_claims(subject, Some(&["offline_access", "kaim-manager"])),
+    );
+    let (status, body) = me(&app, &maria).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["me"]["name"], "Maria Lopez");
+    assert_eq!(
+        acting_role(&app, &maria).await,
+        "the MANAGER role may not do this",
+        "the mapped provider role wins over the user's ANALYST"
+    );
+    // Only administrators read external subjects.
+    let own = app
+        .graphql_as(&maria, "{ me { externalSubject } }", json!({}))
+        .await;
+    assert_eq!(error_code(&own), "FORBIDDEN");
+
+    // Without a kaim role in the claim (absent, or only other roles), the user's role applies.
+    for roles in [None, Some(&["offline_access", "uma_authorization"][..])] {
+        let token = signed(Algorithm::RS256, "k1", &keycloak_claims(subject, roles));
+        assert_eq!(
+            acting_role(&app, &token).await,
+            "the ANALYST role may not do this",
+            "{roles:?}"
+        );
+    }
+
+    // A subject that is a UUID but no kaim user id (Keycloak's own ids) is an external subject.
+    let keycloak_id = uuid::Uuid::new_v4().to_string();
+    let id = created["data"]["createUser"]["id"].clone();
+    let updated = app
+        .graphql_as(
+            &admin,
+            UPDATE_USER,
+            json!({ "id": id, "input": { "externalSubject": keycloak_id } }),
+        )
+        .await;
+    assert_eq!(
+        updated["data"]["updateUser"]["externalSubject"],
+        keycloak_id
+    );
+    let by_uuid = signed(Algorithm::RS256, "k1", &keycloak_claims(&keycloak_id, None));
+    let (status, body) = me(&app, &by_uuid).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["me"]["name"], "Maria Lopez");
+    let (status, _) = me(&app, &maria).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old subject no longer signs in"
+    );
+
+    // Other fields leave the subject alone; null clears it, and the token stops working.
+    let renamed = app
+        .graphql_as(
+            &admin,
+            UPDATE_USER,
+            json!({ "id": id, "input": { "name": "María López" } }),
+        )
+        .await;
+    assert_eq!(
+        renamed["data"]["updateUser"]["externalSubject"],
+        keycloak_id
+    );
+    let cleared = app
+        .graphql_as(
+            &admin,
+            UPDATE_USER,
+            json!({ "id": id, "input": { "externalSubject": null } }),
+        )
+        .await;
+    assert!(cleared.get("errors").is_none(), "{cleared:#}");
+    assert_eq!(
+        cleared["data"]["updateUser"]["externalSubject"],
+        Value::Null
+    );
+    let (status, _) = me(&app, &by_uuid).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_unmapped_subject_or_a_role_claim_that_is_no_list_of_roles_is_unauthenticated() {
+    let provider = Provider::start(json!([rsa_jwk("k1")])).await;
+    let app = spawn_behind_keycloak(&provider).await;
+    let admin = signed(
+        Algorithm::RS256,
+        "k1",
+        &keycloak_claims(&app.admin_id.to_string(), Some(&["ADMIN"])),
+    );
+
+    let stranger = signed(
+        Algorithm::RS256,
+        "k1",
+        &keycloak_claims("f:0c3e9a4e:nobody", Some(&["ADMIN"])),
+    );
+    let (status, body) = me(&app, &stranger).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("externalSubject"), "{message}");
+
+    let mut claims = keycloak_claims(&app.admin_id.to_string(), None);
+    claims["realm_access"] = json!({ "roles": { "admin": true } });
+    let (status, body) = me(&app, &signed(Algorithm::RS256, "k1", &claims)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+
+    // Two users cannot share a subject; a blank one is refused.
+    let input = |name: &str, subject: &str| json!({ "input": { "name": name, "role": "ANALYST", "externalSubject": subject } });
+    let first = app
+        .graphql_as(&admin, CREATE_USER, input("First", "shared"))
+        .await;
+    assert!(first.get("errors").is_none(), "{first:#}");
+    let second = app
+        .graphql_as(&admin, CREATE_USER, input("Second", "shared"))
+        .await;
+    assert_eq!(error_code(&second), "CONFLICT");
+    let blank = app
+        .graphql_as(&admin, CREATE_USER, input("Blank", "  "))
+        .await;
+    assert_eq!(error_code(&blank), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn a_kaim_token_without_a_role_claim_acts_in_its_users_role() {
+    let app = TestApp::spawn().await;
+    let analyst = kaim::db::users::insert(
+        &app.db,
+        kaim::db::users::NewUser {
+            name: "Ana".into(),
+            email: None,
+            role: Role::Analyst,
+        },
+    )
+    .await
+    .map_err(|e| e.message())
+    .unwrap();
+    let mut without_role = claims(analyst.id, "ADMIN");
+    without_role.as_object_mut().unwrap().remove("role");
+    let token = encode(
+        &Header::new(Algorithm::HS256),
+        &without_role,
+        &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        acting_role(&app, &token).await,
+        "the ANALYST role may not do this"
+    );
+}
+
+#[tokio::test]
+async fn a_namespaced_role_claim_with_dots_is_read_whole_from_a_public_key_token() {
+    let app = TestApp::spawn_with(|s| {
+        s.jwt.algorithm = JwtAlgorithm::Rs256;
+        s.jwt.secret = None;
+        s.jwt.public_key = Some(fixture("rs256-public.pem"));
+        s.jwt.role_claim = "https://kaim.example.com/roles".into();
+    })
+    .await;
+    let mut claims = keycloak_claims(&app.admin_id.to_string(), None);
+    claims["https://kaim.example.com/roles"] = json!(["Manager"]);
+    let token = encode(
+        &Header::new(Algorithm::RS256),
+        &claims,
+        &EncodingKey::from_rsa_pem(&std::fs::read(fixture("rs256-private.pem")).unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        acting_role(&app, &token).await,
+        "the MANAGER role may not do this",
+        "roles compare case-insensitively and win over the user's ADMIN"
+    );
 }
 
 const MINT: &str = "mutation($input: MintServiceTokenInput!) {
