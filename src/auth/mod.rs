@@ -61,7 +61,10 @@ pub enum AuthError {
     UnknownKey,
     #[error("the token has been revoked")]
     Revoked,
-    #[error("the token's user no longer exists")]
+    /// A UUID `sub`: a deleted user's, or an identity provider's subject no user has.
+    #[error(
+        "the token names no kaim user: the user was deleted, or no user has the token's subject as `externalSubject`"
+    )]
     UnknownUser,
     #[error(
         "no kaim user has the token's subject; an administrator sets it as the user's `externalSubject`"
