@@ -215,6 +215,9 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
             .map_err(startup::app_error)?;
+            db::optimize(&db)
+                .await
+                .context("refreshing planner statistics")?;
             let elapsed = started.elapsed().as_millis();
             tracing::info!(
                 rescored = outcome.rescored,

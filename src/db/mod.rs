@@ -23,11 +23,18 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-/// Opens the pool. SQLite runs in WAL mode so readers never wait for the writer.
+/// Rows SQLite's `ANALYZE` reads per index. Approximate statistics are all the planner needs to
+/// tell a selective index from one that matches every row, and the bound keeps an analysis to
+/// milliseconds however large the database (<https://sqlite.org/lang_analyze.html#approx>).
+const ANALYSIS_LIMIT: u32 = 1000;
+
+/// Opens the pool. SQLite runs in WAL mode so readers never wait for the writer, and each
+/// connection runs `PRAGMA optimize` when it closes, as SQLite recommends for long-lived
+/// databases, so statistics follow the data as it grows.
 ///
 /// # Errors
 /// When the database cannot be reached.
@@ -43,16 +50,39 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(15))
                 .foreign_keys(true)
+                .analysis_limit(ANALYSIS_LIMIT)
+                .optimize_on_close(true, ANALYSIS_LIMIT)
         });
     Database::connect(options).await
 }
 
-/// Applies pending migrations.
+/// Applies pending migrations, then refreshes SQLite's planner statistics (see [`optimize`]).
 ///
 /// # Errors
 /// When a migration fails.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    Migrator::up(db, None).await?;
+    optimize(db).await
+}
+
+/// Gathers SQLite's planner statistics where they are missing or stale: `PRAGMA optimize` with
+/// every table checked (`0x10000`), not only those queried on this connection, analyzes a table
+/// whose indexes have no statistics yet or that has grown or shrunk ten-fold since, reading at
+/// most [`ANALYSIS_LIMIT`] rows per index (`0x10`); otherwise it does nothing. Run after
+/// migrations and after bulk writes that change the data's shape (a seed, a full re-scoring).
+/// Bounded statistics are approximate: they do not by themselves stop SQLite from driving an
+/// export page from `idx_clients_archived_at` (see BENCHMARKS.md, "Findings").
+///
+/// Connections already open keep the statistics they loaded until they are recycled; new
+/// ones read the fresh ones. PostgreSQL's autovacuum analyzes by itself: a no-op there.
+///
+/// # Errors
+/// On a database failure.
+pub async fn optimize<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        db.execute_unprepared("PRAGMA optimize=0x10012").await?;
+    }
+    Ok(())
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock at once

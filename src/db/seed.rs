@@ -142,6 +142,7 @@ pub async fn demo(db: &DatabaseConnection, options: DemoOptions) -> AppResult<De
     generator.portfolio(options.clients)?;
     let summary = generator.out.write(&txn).await?;
     txn.commit().await?;
+    super::optimize(db).await?;
     Ok(summary)
 }
 
