@@ -22,7 +22,6 @@ pub mod registry_recheck;
 pub mod score;
 pub mod scoring_model;
 pub mod user;
-pub mod user_identity;
 
 pub mod prelude {
     pub use super::account_plan::Entity as AccountPlan;

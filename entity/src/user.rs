@@ -13,6 +13,9 @@ pub struct Model {
     #[sea_orm(unique)]
     pub email: Option<String>,
     pub role: Role,
+    /// The subject (`sub`) an identity provider's tokens carry for this user.
+    #[sea_orm(unique)]
+    pub external_subject: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -127,7 +127,6 @@ audited!(interaction, Interaction, |m| Some(m.client_id));
 audited!(plan_objective, PlanObjective, |_m| None);
 audited!(plan_action, PlanAction, |_m| None);
 audited!(user, User, |_m| None);
-audited!(user_identity, User, |_m| None);
 
 impl Audited for entity::issued_token::Model {
     const ENTITY: AuditEntityType = AuditEntityType::ServiceToken;

@@ -1946,6 +1946,7 @@ impl Generator {
                     name: member.name.to_owned(),
                     email: Some(email),
                     role: member.role,
+                    external_subject: None,
                     created_at,
                     updated_at: created_at,
                 });

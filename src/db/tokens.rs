@@ -2,7 +2,7 @@
 //! consults.
 
 use chrono::{DateTime, Utc};
-use entity::{enums::Role, issued_token, user, user_identity};
+use entity::{enums::Role, issued_token, user};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -181,7 +181,7 @@ pub async fn standing<C: ConnectionTrait>(
         None => Expr::val(0i64),
     };
     let id = Uuid::try_parse(sub).ok();
-    let mut names = Condition::any().add(user_identity::Column::ExternalSubject.eq(sub));
+    let mut names = Condition::any().add(user::Column::ExternalSubject.eq(sub));
     if let Some(id) = id {
         names = names.add(user::Column::Id.eq(id));
     }

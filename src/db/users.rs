@@ -1,6 +1,6 @@
 //! Users: the people and systems that hold tokens and manage clients.
 
-use entity::{enums::Role, user, user_identity};
+use entity::{enums::Role, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, sea_query::OnConflict,
@@ -38,6 +38,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser) -> AppResult<user:
         name: Set(new.name),
         email: Set(new.email),
         role: Set(new.role),
+        external_subject: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -88,6 +89,7 @@ pub async fn automation<C: ConnectionTrait>(db: &C) -> AppResult<Principal> {
         name: Set(AUTOMATION_USER_NAME.to_owned()),
         email: Set(None),
         role: Set(Role::Admin),
+        external_subject: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     })
@@ -151,19 +153,7 @@ pub async fn update<C: ConnectionTrait>(
         .map_err(|err| AppError::from_db_unique(err, "a user with this e-mail already exists"))
 }
 
-/// How the identity provider knows a user (`None` when the user does not exist).
-///
-/// # Errors
-/// On a database failure.
-pub async fn identity<C: ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-) -> AppResult<Option<user_identity::Model>> {
-    Ok(user_identity::Entity::find_by_id(id).one(db).await?)
-}
-
-/// Sets (or with `None` clears) the subject an identity provider's tokens carry for a user,
-/// answering the identity before and after.
+/// Sets (or with `None` clears) the subject an identity provider's tokens carry for a user.
 ///
 /// # Errors
 /// `NOT_FOUND`, `CONFLICT` when another user has this subject; database failures.
@@ -171,12 +161,12 @@ pub async fn set_external_subject<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
     subject: Option<String>,
-) -> AppResult<(user_identity::Model, user_identity::Model)> {
-    let before = identity(db, id).await?.ok_or(AppError::NotFound("user"))?;
-    let mut model: user_identity::ActiveModel = before.clone().into();
+) -> AppResult<user::Model> {
+    let current = find(db, id).await?.ok_or(AppError::NotFound("user"))?;
+    let mut model: user::ActiveModel = current.into();
     model.external_subject = Set(subject);
-    let after = model.update(db).await.map_err(|err| {
+    model.updated_at = Set(super::now());
+    model.update(db).await.map_err(|err| {
         AppError::from_db_unique(err, "another user already has this external subject")
-    })?;
-    Ok((before, after))
+    })
 }

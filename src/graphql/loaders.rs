@@ -7,7 +7,7 @@ use std::{collections::HashMap, hash::Hash, marker::PhantomData, sync::Arc};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     account_plan, client, contact, financial_check, interaction, need, registry_cache, registry_id,
-    score, user, user_identity,
+    score, user,
 };
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -131,13 +131,6 @@ macro_rules! by_id {
 }
 
 by_id!(UserKey, user, user::Entity, user::Model, user::Column::Id);
-by_id!(
-    UserIdentityKey,
-    user_identity,
-    user_identity::Entity,
-    user_identity::Model,
-    user_identity::Column::Id
-);
 by_id!(
     ClientKey,
     client,

@@ -9,7 +9,7 @@ use super::{
     node::{self, Kind},
     write::Write,
 };
-use crate::db::audit::{self, AuditAction, Event};
+use crate::db::audit::{AuditAction, Event};
 use crate::{
     db,
     error::{AppError, AppResult},
@@ -60,12 +60,8 @@ impl User {
     /// The subject (`sub`) an identity provider's tokens carry for this user, if set: such a
     /// token signs this user in (administrators only).
     #[graphql(guard = "RoleGuard::admin()")]
-    async fn external_subject(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        Ok(ctx
-            .loaders()
-            .user_identity(self.0.id)
-            .await?
-            .and_then(|identity| identity.external_subject))
+    async fn external_subject(&self) -> Option<&str> {
+        self.0.external_subject.as_deref()
     }
 }
 
@@ -214,14 +210,13 @@ impl UserMutation {
             .map(|s| parse_external_subject("input.externalSubject", s))
             .transpose()?;
         let write = Write::begin(ctx).await?;
-        let user = db::users::insert(write.tx(), new).await?;
-        let mut event = Event::created(AuditAction::Create, &user);
+        let mut user = db::users::insert(write.tx(), new).await?;
         if subject.is_some() {
-            let (_, identity) =
-                db::users::set_external_subject(write.tx(), user.id, subject).await?;
-            event.changes.extend(audit::diff(None, Some(&identity)));
+            user = db::users::set_external_subject(write.tx(), user.id, subject).await?;
         }
-        write.commit([event]).await?;
+        write
+            .commit([Event::created(AuditAction::Create, &user)])
+            .await?;
         Ok(User(user))
     }
 
@@ -254,14 +249,11 @@ impl UserMutation {
         let write = Write::begin(ctx).await?;
         let before = db::users::find(write.tx(), id).await?;
         let role = input.role.map(Into::into);
-        let user = db::users::update(write.tx(), id, name, email, role).await?;
-        let mut event = before.map(|before| Event::changed(AuditAction::Update, &before, &user));
+        let mut user = db::users::update(write.tx(), id, name, email, role).await?;
         if let Some(subject) = subject {
-            let (was, is) = db::users::set_external_subject(write.tx(), id, subject).await?;
-            if let Some(event) = &mut event {
-                event.changes.extend(audit::diff(Some(&was), Some(&is)));
-            }
+            user = db::users::set_external_subject(write.tx(), id, subject).await?;
         }
+        let event = before.map(|before| Event::changed(AuditAction::Update, &before, &user));
         write.commit(event).await?;
         Ok(User(user))
     }
