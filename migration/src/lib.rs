@@ -10,6 +10,7 @@ mod m20261129_000004_scoring;
 mod m20261129_000005_leases;
 mod m20261129_000006_registry_cache;
 mod m20261129_000007_registry_rechecks;
+mod m20261129_000008_export_indexes;
 mod m20261129_000009_external_subjects;
 
 /// Every migration, in the order it applies.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_leases::Migration),
             Box::new(m20261129_000006_registry_cache::Migration),
             Box::new(m20261129_000007_registry_rechecks::Migration),
+            Box::new(m20261129_000008_export_indexes::Migration),
             Box::new(m20261129_000009_external_subjects::Migration),
         ]
     }

@@ -70,8 +70,8 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// whose indexes have no statistics yet or that has grown or shrunk ten-fold since, reading at
 /// most [`ANALYSIS_LIMIT`] rows per index (`0x10`); otherwise it does nothing. Run after
 /// migrations and after bulk writes that change the data's shape (a seed, a full re-scoring).
-/// Bounded statistics are approximate: they do not by themselves stop SQLite from driving an
-/// export page from `idx_clients_archived_at` (see BENCHMARKS.md, "Findings").
+/// Bounded statistics are approximate: the export pages are served by indexes SQLite chooses
+/// with or without them (migration `m20261129_000008_export_indexes`, BENCHMARKS.md, "Findings").
 ///
 /// Connections already open keep the statistics they loaded until they are recycled; new
 /// ones read the fresh ones. PostgreSQL's autovacuum analyzes by itself: a no-op there.
