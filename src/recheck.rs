@@ -58,7 +58,8 @@ impl std::fmt::Display for RecheckSummary {
 }
 
 /// Runs one round: re-checks the clients due now, as the automation user. With a `lease`, the
-/// round renews it after every client and stops early when another instance took it over.
+/// round renews it after every `KAIM_RECHECK_CONCURRENCY` clients and stops early when another
+/// instance took it over.
 ///
 /// # Errors
 /// On a database failure; what was written before it stays.
@@ -219,7 +220,7 @@ impl Job for Rechecks {
 /// # Errors
 /// On a database failure.
 pub async fn once(state: &AppState) -> AppResult<Option<RecheckSummary>> {
-    // Renewed after every client, so a lease sized for a few minutes covers any round.
+    // Renewed as the round goes, so a lease sized for a few minutes covers any round.
     let lease = LeaseClaim::new(state.db.clone(), LEASE, Duration::from_secs(120));
     if !lease.hold().await? {
         return Ok(None);
