@@ -160,14 +160,17 @@ pub struct UserQuery;
 
 #[Object]
 impl UserQuery {
-    /// The user the request's token belongs to.
+    /// The user the request's token belongs to; `role` is the role this request acts in,
+    /// which a token's role claim may set apart from the user's stored role (an identity
+    /// provider's roles, a service token minted before a role change).
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         let principal = ctx.principal()?;
-        let user = ctx
+        let mut user = ctx
             .loaders()
             .user(principal.user_id)
             .await?
             .ok_or_else(|| AppError::Unauthenticated("the token's user no longer exists".into()))?;
+        user.role = principal.role;
         Ok(User(user))
     }
 

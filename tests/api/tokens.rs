@@ -359,6 +359,10 @@ async fn an_identity_provider_token_signs_in_the_user_with_its_subject_in_the_ro
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["me"]["name"], "Maria Lopez");
     assert_eq!(
+        body["data"]["me"]["role"], "MANAGER",
+        "`me` shows the acting role"
+    );
+    assert_eq!(
         acting_role(&app, &maria).await,
         "the MANAGER role may not do this",
         "the mapped provider role wins over the user's ANALYST"
