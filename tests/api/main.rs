@@ -17,6 +17,7 @@ mod exports;
 mod http;
 mod interactions;
 mod limits;
+mod migrations;
 mod needs_plans;
 mod recheck;
 mod roles;
