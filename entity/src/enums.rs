@@ -31,9 +31,22 @@ pub enum ClientStatus {
     Lost,
 }
 
-/// The public registry an identifier belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+/// The public registry an identifier belongs to. Serialized (in cached registry answers) as
+/// its stored string.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RegistryScheme {
     #[sea_orm(string_value = "LEI")]
     Lei,

@@ -19,6 +19,7 @@ pub mod plan_objective;
 pub mod registry_cache;
 pub mod registry_id;
 pub mod registry_recheck;
+pub mod registry_search_cache;
 pub mod score;
 pub mod scoring_model;
 pub mod user;

@@ -12,6 +12,7 @@ mod m20261129_000006_registry_cache;
 mod m20261129_000007_registry_rechecks;
 mod m20261129_000008_export_indexes;
 mod m20261129_000009_external_subjects;
+mod m20261129_000010_registry_search_cache;
 
 /// Every migration, in the order it applies.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_registry_rechecks::Migration),
             Box::new(m20261129_000008_export_indexes::Migration),
             Box::new(m20261129_000009_external_subjects::Migration),
+            Box::new(m20261129_000010_registry_search_cache::Migration),
         ]
     }
 }

@@ -1,11 +1,13 @@
-//! Registry enrichment storage: the shared cache of registry answers (one row per provider and
-//! identifier, replaced by each fresh answer) and the look-ups enrichment needs.
+//! Registry enrichment storage: the shared caches of registry answers (one row per provider and
+//! identifier, and one per provider and name search, each replaced by a fresh answer) and the
+//! look-ups enrichment needs.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{
     client, enums::RegistryScheme, financial_check, registry_cache, registry_id, registry_recheck,
+    registry_search_cache,
 };
 use sea_orm::{
     ActiveValue::Set,
@@ -16,7 +18,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    enrichment::{CompanyProfile, ProviderId},
+    domain::text::search_key,
+    enrichment::{Candidate, CompanyProfile, ProviderId},
     error::{AppError, AppResult},
 };
 
@@ -66,8 +69,7 @@ pub async fn store<C: ConnectionTrait>(
     profile: &CompanyProfile,
     ttl: Duration,
 ) -> AppResult<()> {
-    let expires_at = profile.retrieved_at
-        + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::days(36_500));
+    let expires_at = expiry(profile.retrieved_at, ttl);
     let json = serde_json::to_value(profile).map_err(AppError::internal)?;
     registry_cache::Entity::insert(registry_cache::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -88,6 +90,82 @@ pub async fn store<C: ConnectionTrait>(
             registry_cache::Column::FetchedAt,
             registry_cache::Column::ExpiresAt,
             registry_cache::Column::Profile,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The end of an answer's life in a cache: `ttl` after `fetched_at`.
+fn expiry(fetched_at: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
+    fetched_at + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::days(36_500))
+}
+
+/// The answer of `provider` to a search for `name` (compared by its search key) in `country`
+/// (none: every country) if it has not expired at `now`. An entry that no longer reads as a
+/// list of candidates (written by another version) counts as absent.
+///
+/// # Errors
+/// On a database failure.
+pub async fn fresh_search<C: ConnectionTrait>(
+    db: &C,
+    provider: ProviderId,
+    name: &str,
+    country: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Vec<Candidate>>> {
+    let row = registry_search_cache::Entity::find()
+        .filter(registry_search_cache::Column::Provider.eq(provider.as_str()))
+        .filter(registry_search_cache::Column::Query.eq(search_key(name)))
+        .filter(registry_search_cache::Column::Country.eq(country.unwrap_or_default()))
+        .filter(registry_search_cache::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?;
+    Ok(row.and_then(|row| {
+        serde_json::from_value(row.candidates)
+            .inspect_err(|error| {
+                tracing::warn!(provider = %row.provider, %error, "unreadable registry search cache entry ignored");
+            })
+            .ok()
+    }))
+}
+
+/// Keeps `candidates`, the answer of `provider` to a search for `name` in `country`, from
+/// `fetched_at` until `ttl` later, replacing the provider's previous answer to that search.
+///
+/// # Errors
+/// On a database failure.
+pub async fn store_search<C: ConnectionTrait>(
+    db: &C,
+    provider: ProviderId,
+    name: &str,
+    country: Option<&str>,
+    candidates: &[Candidate],
+    fetched_at: DateTime<Utc>,
+    ttl: Duration,
+) -> AppResult<()> {
+    let json = serde_json::to_value(candidates).map_err(AppError::internal)?;
+    registry_search_cache::Entity::insert(registry_search_cache::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        provider: Set(provider.as_str().to_owned()),
+        query: Set(search_key(name)),
+        country: Set(country.unwrap_or_default().to_owned()),
+        fetched_at: Set(fetched_at),
+        expires_at: Set(expiry(fetched_at, ttl)),
+        candidates: Set(json),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            registry_search_cache::Column::Provider,
+            registry_search_cache::Column::Query,
+            registry_search_cache::Column::Country,
+        ])
+        .update_columns([
+            registry_search_cache::Column::FetchedAt,
+            registry_search_cache::Column::ExpiresAt,
+            registry_search_cache::Column::Candidates,
         ])
         .to_owned(),
     )

@@ -14,6 +14,16 @@ pub fn fold_for_search(text: &str) -> String {
         .collect()
 }
 
+/// The key a name search is remembered by: the folded text with its whitespace collapsed, so
+/// `ТЕСКО ` and `теско` are one search.
+#[must_use]
+pub fn search_key(text: &str) -> String {
+    fold_for_search(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The folded text a client is found by: its name and legal name.
 #[must_use]
 pub fn client_search_text(name: &str, legal_name: Option<&str>) -> String {
@@ -45,6 +55,12 @@ mod tests {
         assert!(fold_for_search("ПАО «Газпром»").contains(&fold_for_search("газпром")));
         assert!(fold_for_search("ООО «Ёлка»").contains(&fold_for_search("ЕЛКА")));
         assert_eq!(fold_for_search("ＡＢＣ"), "abc");
+    }
+
+    #[test]
+    fn search_keys_ignore_case_and_spacing() {
+        assert_eq!(search_key("  ТЕСКО \t Plc "), "теско plc");
+        assert_eq!(search_key("теско plc"), "теско plc");
     }
 
     #[test]

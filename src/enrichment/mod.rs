@@ -474,7 +474,7 @@ impl CompanyProfile {
 }
 
 /// A company a name search found, to be linked to a client by its identifier.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     pub source: ProviderId,
     pub retrieved_at: DateTime<Utc>,
@@ -594,4 +594,23 @@ fn endpoint(
         .pop_if_empty()
         .extend(segments);
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    #[test]
+    fn a_cached_scheme_reads_as_its_stored_string() {
+        for scheme in RegistryScheme::iter() {
+            let json = serde_json::to_value(scheme).unwrap();
+            assert_eq!(json, serde_json::Value::String(scheme.to_value()));
+            assert_eq!(
+                serde_json::from_value::<RegistryScheme>(json).unwrap(),
+                scheme
+            );
+        }
+    }
 }

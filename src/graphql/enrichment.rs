@@ -203,6 +203,10 @@ pub struct RegistrySearchSource {
     pub error: Option<String>,
     /// How many of the candidates it gave; 0 when it failed.
     pub candidates: i32,
+    /// Whether the answer came from the database cache of recent searches rather than the
+    /// registry: a search repeated while the registry's cache lifetime lasts (whatever its
+    /// case and spacing) costs no registry request. False when it failed.
+    pub cached: bool,
 }
 
 /// The outcome of `registrySearch`: the candidates found and what each registry asked did.
@@ -594,6 +598,39 @@ async fn ask(state: &AppState, job: &Job) -> Result<(CompanyProfile, bool), Prov
     Ok((profile, false))
 }
 
+/// The answer of `provider` to a search for `name` in `country`: from the cache while fresh,
+/// else from the registry, then kept for the provider's cache lifetime (never when it is zero;
+/// a failure is never kept). The second value says whether it came from the cache. The cache
+/// is a saving, not a requirement: when the database cannot serve or keep an answer, the
+/// registry's answer is still given.
+async fn search(
+    state: &AppState,
+    provider: &dyn Provider,
+    name: &str,
+    country: Option<&str>,
+) -> Result<(Vec<Candidate>, bool), ProviderError> {
+    let id = provider.id();
+    let ttl = state.enrichment.cache_ttl(id);
+    if !ttl.is_zero() {
+        match cache::fresh_search(&state.db, id, name, country, db::now()).await {
+            Ok(Some(candidates)) => return Ok((candidates, true)),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(provider = %id, error = %error.message(), "registry search cache unreadable; asking the registry");
+            }
+        }
+    }
+    let candidates = provider.search_by_name(name, country).await?;
+    if !ttl.is_zero() {
+        let stored =
+            cache::store_search(&state.db, id, name, country, &candidates, db::now(), ttl).await;
+        if let Err(error) = stored {
+            tracing::warn!(provider = %id, error = %error.message(), "registry search answer not cached");
+        }
+    }
+    Ok((candidates, false))
+}
+
 /// Which registries could serve a client, for the error naming none.
 fn served_schemes(state: &AppState) -> String {
     let mut schemes: Vec<&str> = state
@@ -853,7 +890,10 @@ pub struct EnrichmentQuery;
 impl EnrichmentQuery {
     /// Companies whose name matches, from every enabled registry that searches by name (GLEIF,
     /// Companies House, DaData, Checko), asked concurrently, so a front end can link a client
-    /// to its registry entry with `addRegistryId`. `sources` says what each registry did: a
+    /// to its registry entry with `addRegistryId`. Each registry's answer is kept in the
+    /// shared database cache for its cache lifetime (`KAIM_<PROVIDER>_CACHE_TTL`), keyed by the
+    /// name regardless of case and spacing and by the country, and a repeated search is served
+    /// from there without asking it again. `sources` says what each registry did: a
     /// registry that fails is reported there and its candidates are missing, so an empty
     /// list is not mistaken for "no such company". Only when every registry fails is the
     /// answer `UPSTREAM_UNAVAILABLE`.
@@ -885,7 +925,7 @@ impl EnrichmentQuery {
         let answers = join_all(
             searchers
                 .iter()
-                .map(|p| p.search_by_name(name, country.as_deref())),
+                .map(|p| search(ctx.state(), p.as_ref(), name, country.as_deref())),
         )
         .await;
         if !answers.is_empty() && answers.iter().all(Result::is_err) {
@@ -906,12 +946,13 @@ impl EnrichmentQuery {
         for (searcher, answer) in searchers.iter().zip(answers) {
             let source = searcher.id().as_str().to_owned();
             match answer {
-                Ok(found) => {
+                Ok((found, cached)) => {
                     result.sources.push(RegistrySearchSource {
                         source,
                         ok: true,
                         error: None,
                         candidates: i32::try_from(found.len()).unwrap_or(i32::MAX),
+                        cached,
                     });
                     result
                         .candidates
@@ -924,6 +965,7 @@ impl EnrichmentQuery {
                         ok: false,
                         error: Some(error.to_string()),
                         candidates: 0,
+                        cached: false,
                     });
                 }
             }

@@ -4,6 +4,7 @@
 
 use entity::enums::Role;
 use kaim::config::Settings;
+use sea_orm::ConnectionTrait;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::{
@@ -418,6 +419,155 @@ async fn a_registry_search_that_no_registry_answers_is_upstream_unavailable() {
 
     let body = app.graphql(SEARCH, json!({ "name": "tesco" })).await;
     assert_eq!(error_code(&body), "UPSTREAM_UNAVAILABLE", "{body:#}");
+}
+
+const CACHED_SEARCH: &str = r"query($name: String!, $country: String) {
+  registrySearch(name: $name, country: $country) {
+    candidates { source retrievedAt registryId }
+    sources { source ok candidates cached }
+} }";
+
+/// Companies House finds three companies and GLEIF none, whatever the name; DaData and Checko
+/// are not served (404), so they fail.
+async fn serve_search(server: &MockServer) {
+    Mock::given(path("/search/companies"))
+        .respond_with(json_body(
+            200,
+            fixture("companies_house/search_companies_tesco.json"),
+        ))
+        .mount(server)
+        .await;
+    Mock::given(path("/lei-records"))
+        .respond_with(json_body(
+            200,
+            fixture("gleif/lei_records_search_empty.json"),
+        ))
+        .mount(server)
+        .await;
+}
+
+async fn search_as(app: &TestApp, name: &str, country: Option<&str>) -> Value {
+    let data = app
+        .data(CACHED_SEARCH, json!({ "name": name, "country": country }))
+        .await;
+    data["registrySearch"].clone()
+}
+
+#[tokio::test]
+async fn a_repeated_registry_search_is_served_from_the_cache_whatever_its_case_and_spacing() {
+    let server = MockServer::start().await;
+    serve_search(&server).await;
+    let app = TestApp::spawn_with(registries_at(&server)).await;
+
+    let first = search_as(&app, "  ТЕСКО   Stores ", None).await;
+    for name in ["companies_house", "gleif"] {
+        assert_eq!(source(&first, name)["ok"], true, "{first:#}");
+        assert_eq!(source(&first, name)["cached"], false, "{first:#}");
+    }
+    assert_eq!(requests_to(&server, "/search/companies").await, 1);
+    assert_eq!(requests_to(&server, "/lei-records").await, 1);
+
+    let second = search_as(&app, "теско stores", None).await;
+    assert_eq!(requests_to(&server, "/search/companies").await, 1);
+    assert_eq!(requests_to(&server, "/lei-records").await, 1);
+    assert_eq!(
+        source(&second, "companies_house"),
+        &json!({ "source": "companies_house", "ok": true, "candidates": 3, "cached": true })
+    );
+    assert_eq!(
+        source(&second, "gleif"),
+        &json!({ "source": "gleif", "ok": true, "candidates": 0, "cached": true })
+    );
+    // The candidates are those of the first answer, with the time the registry gave them.
+    assert_eq!(second["candidates"], first["candidates"]);
+
+    // An entry that no longer reads as candidates counts as absent, and is replaced.
+    app.db
+        .execute_unprepared(r#"UPDATE registry_search_cache SET candidates = '{"old": 1}'"#)
+        .await
+        .expect("spoil the cache");
+    let third = search_as(&app, "теско stores", None).await;
+    assert_eq!(source(&third, "companies_house")["cached"], false);
+    assert_eq!(source(&third, "companies_house")["candidates"], 3);
+    assert_eq!(requests_to(&server, "/search/companies").await, 2);
+    let fourth = search_as(&app, "ТЕСКО STORES", None).await;
+    assert_eq!(source(&fourth, "companies_house")["cached"], true);
+    assert_eq!(requests_to(&server, "/search/companies").await, 2);
+}
+
+#[tokio::test]
+async fn a_registry_search_in_another_country_is_another_cache_entry() {
+    let server = MockServer::start().await;
+    serve_search(&server).await;
+    let app = TestApp::spawn_with(registries_at(&server)).await;
+
+    let in_gb = search_as(&app, "tesco", Some("GB")).await;
+    assert_eq!(source(&in_gb, "gleif")["cached"], false);
+    let anywhere = search_as(&app, "tesco", None).await;
+    assert_eq!(source(&anywhere, "gleif")["cached"], false);
+    assert_eq!(source(&anywhere, "companies_house")["cached"], false);
+    assert_eq!(requests_to(&server, "/lei-records").await, 2);
+    assert_eq!(requests_to(&server, "/search/companies").await, 2);
+
+    let again = search_as(&app, "Tesco", Some("GB")).await;
+    assert_eq!(source(&again, "gleif")["cached"], true);
+    assert_eq!(source(&again, "companies_house")["cached"], true);
+    assert_eq!(requests_to(&server, "/lei-records").await, 2);
+    assert_eq!(requests_to(&server, "/search/companies").await, 2);
+}
+
+#[tokio::test]
+async fn a_registry_whose_search_failed_is_asked_again_next_time() {
+    let server = MockServer::start().await;
+    serve_search(&server).await;
+    let app = TestApp::spawn_with(registries_at(&server)).await;
+
+    let first = search_as(&app, "tesco", None).await;
+    assert_eq!(source(&first, "dadata")["ok"], false, "{first:#}");
+    assert_eq!(source(&first, "checko")["ok"], false, "{first:#}");
+    let dadata_calls = requests_to(&server, "/suggest/party").await;
+    let checko_calls = requests_to(&server, "/search").await;
+    assert!(dadata_calls > 0 && checko_calls > 0);
+
+    let second = search_as(&app, "tesco", None).await;
+    assert_eq!(source(&second, "companies_house")["cached"], true);
+    for name in ["dadata", "checko"] {
+        assert_eq!(source(&second, name)["ok"], false, "{second:#}");
+        assert_eq!(source(&second, name)["cached"], false, "{second:#}");
+    }
+    assert!(requests_to(&server, "/suggest/party").await > dadata_calls);
+    assert!(requests_to(&server, "/search").await > checko_calls);
+}
+
+#[tokio::test]
+async fn a_registry_search_with_a_cache_lifetime_of_zero_is_never_cached() {
+    let server = MockServer::start().await;
+    serve_search(&server).await;
+    let registries = registries_at(&server);
+    let app = TestApp::spawn_with(|settings| {
+        registries(settings);
+        settings.enrichment.companies_house_cache_ttl = Some(std::time::Duration::ZERO);
+    })
+    .await;
+
+    search_as(&app, "tesco", None).await;
+    let second = search_as(&app, "tesco", None).await;
+    assert_eq!(source(&second, "companies_house")["cached"], false);
+    assert_eq!(source(&second, "companies_house")["candidates"], 3);
+    assert_eq!(requests_to(&server, "/search/companies").await, 2);
+    // GLEIF keeps the default lifetime.
+    assert_eq!(source(&second, "gleif")["cached"], true);
+    assert_eq!(requests_to(&server, "/lei-records").await, 1);
+
+    let app = TestApp::spawn_with(|settings| {
+        registries_at(&server)(settings);
+        settings.enrichment.cache_ttl = std::time::Duration::ZERO;
+    })
+    .await;
+    search_as(&app, "tesco", None).await;
+    let again = search_as(&app, "tesco", None).await;
+    assert_eq!(source(&again, "gleif")["cached"], false);
+    assert_eq!(requests_to(&server, "/lei-records").await, 3);
 }
 
 #[tokio::test]
