@@ -144,8 +144,7 @@ async fn recheck_one(
             } else {
                 settings.recheck_max_age
             };
-            let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            let reasons = reasons.join("; ");
+            let reasons = ProviderError::summary(&errors);
             tracing::info!(%client_id, %reasons, "no registry answered a re-check");
             (None, wait, Some(reasons))
         }

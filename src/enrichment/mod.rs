@@ -177,6 +177,12 @@ impl ProviderError {
         }
     }
 
+    /// Several registries' errors in one line, `; `-separated, for a message or a log.
+    pub fn summary<'a>(errors: impl IntoIterator<Item = &'a Self>) -> String {
+        let reasons: Vec<String> = errors.into_iter().map(ToString::to_string).collect();
+        reasons.join("; ")
+    }
+
     /// Whether asking again later may succeed (as opposed to a definite answer or a bug).
     #[must_use]
     pub const fn is_transient(&self) -> bool {

@@ -882,6 +882,14 @@ pub async fn registry_profile(
 // ---------------------------------------------------------------------------------------------
 // Root fields
 
+/// `UPSTREAM_UNAVAILABLE`, naming why each registry asked did not answer.
+fn none_answered<'a>(errors: impl IntoIterator<Item = &'a ProviderError>) -> AppError {
+    AppError::UpstreamUnavailable(format!(
+        "no registry answered: {}",
+        ProviderError::summary(errors)
+    ))
+}
+
 /// Registry look-ups by name.
 #[derive(Debug, Default)]
 pub struct EnrichmentQuery;
@@ -929,15 +937,7 @@ impl EnrichmentQuery {
         )
         .await;
         if !answers.is_empty() && answers.iter().all(Result::is_err) {
-            let reasons: Vec<String> = answers
-                .iter()
-                .filter_map(|a| a.as_ref().err().map(ToString::to_string))
-                .collect();
-            return Err(AppError::UpstreamUnavailable(format!(
-                "no registry answered: {}",
-                reasons.join("; ")
-            ))
-            .into());
+            return Err(none_answered(answers.iter().filter_map(|a| a.as_ref().err())).into());
         }
         let mut result = RegistrySearchResult {
             candidates: Vec::new(),
@@ -1008,14 +1008,7 @@ impl EnrichmentMutation {
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
         match enrich(ctx.state(), principal, id, force.unwrap_or(false)).await? {
             Enrichment::Done(result) => Ok(*result),
-            Enrichment::NoneAnswered(errors) => {
-                let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                Err(AppError::UpstreamUnavailable(format!(
-                    "no registry answered: {}",
-                    reasons.join("; ")
-                ))
-                .into())
-            }
+            Enrichment::NoneAnswered(errors) => Err(none_answered(&errors).into()),
         }
     }
 }
