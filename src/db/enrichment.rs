@@ -345,7 +345,9 @@ pub enum RecheckOutcome {
 }
 
 impl RecheckOutcome {
-    const fn as_str(self) -> &'static str {
+    /// As stored in `registry_rechecks.outcome`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Answered => "ok",
             Self::Failed => "failed",
@@ -386,4 +388,18 @@ pub async fn record_recheck<C: ConnectionTrait>(
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// The latest re-check attempt of each of `client_ids` that has one.
+///
+/// # Errors
+/// On a database failure.
+pub async fn rechecks_by_clients<C: ConnectionTrait>(
+    db: &C,
+    client_ids: &[Uuid],
+) -> AppResult<Vec<registry_recheck::Model>> {
+    Ok(registry_recheck::Entity::find()
+        .filter(registry_recheck::Column::ClientId.is_in(client_ids.iter().copied()))
+        .all(db)
+        .await?)
 }

@@ -295,6 +295,16 @@ impl Client {
         .await?)
     }
 
+    /// The latest automatic re-check against the client's registries (`kaim recheck`,
+    /// `KAIM_RECHECK_INTERVAL`) and when the next is due; null before the first.
+    #[graphql(guard = "RoleGuard::readers()")]
+    async fn registry_recheck(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::enrichment::RegistryRecheck>> {
+        Ok(ctx.loaders().recheck_of(self.0.id).await?.map(Into::into))
+    }
+
     /// What public registries say about the client, merged from their latest answers about
     /// its registry ids, each fact with its source and date; null before any registry answered.
     #[graphql(guard = "RoleGuard::readers()")]

@@ -263,6 +263,30 @@ pub struct RegistryAnswer {
     pub expires_at: DateTime<Utc>,
 }
 
+/// The latest scheduled (or `kaim recheck`) re-check of a client against its registries.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct RegistryRecheck {
+    /// When it ran.
+    pub attempted_at: DateTime<Utc>,
+    /// Whether at least one registry answered.
+    pub answered: bool,
+    /// Why no registry answered, when none did.
+    pub error: Option<String>,
+    /// From when the client is due again (earlier when every failure may pass).
+    pub next_due_at: DateTime<Utc>,
+}
+
+impl From<entity::registry_recheck::Model> for RegistryRecheck {
+    fn from(row: entity::registry_recheck::Model) -> Self {
+        Self {
+            attempted_at: row.attempted_at,
+            answered: row.outcome == cache::RecheckOutcome::Answered.as_str(),
+            error: row.error,
+            next_due_at: row.next_due_at,
+        }
+    }
+}
+
 /// What public registries say about a client, merged from their latest stored answers. Each
 /// fact carries the registry it came from and when; where several registries give a fact,
 /// national registers win over GLEIF, and GLEIF over Checko.

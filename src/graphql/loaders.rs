@@ -398,6 +398,42 @@ impl Loaders {
     }
 }
 
+/// The latest registry re-check attempt of a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecheckOf(pub Uuid);
+
+impl Loader<RecheckOf> for Db {
+    type Value = entity::registry_recheck::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[RecheckOf],
+    ) -> Result<HashMap<RecheckOf, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = db::enrichment::rechecks_by_clients(&self.db, &ids)
+            .await
+            .map_err(to_gql)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (RecheckOf(row.client_id), row))
+            .collect())
+    }
+}
+
+impl Loaders {
+    /// The latest registry re-check attempt of a client, if any.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn recheck_of(
+        &self,
+        client_id: Uuid,
+    ) -> async_graphql::Result<Option<entity::registry_recheck::Model>> {
+        self.loader.load_one(RecheckOf(client_id)).await
+    }
+}
+
 /// One page of a parent's nested list.
 pub struct PageKey<L: PerParent> {
     pub parent: Uuid,

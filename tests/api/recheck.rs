@@ -211,7 +211,7 @@ async fn kaim_recheck_asks_about_due_clients_only_and_retries_passing_failures_s
         .await;
     let app = TestApp::spawn_with(registries_at(&server)).await;
     let with_inn = |name: &'static str, inn: &'static str| json!({ "name": name, "registryIds": [{ "scheme": "RU_INN", "value": inn }] });
-    app.create_client(with_inn("Primer", INN)).await;
+    let primer = app.create_client(with_inn("Primer", INN)).await;
     app.create_client(with_inn("Unknown to the registry", UNKNOWN_INN))
         .await;
     let archived = app.create_client(with_inn("Archived", "7701234560")).await;
@@ -239,7 +239,7 @@ async fn kaim_recheck_asks_about_due_clients_only_and_retries_passing_failures_s
     );
 
     // A registry failing on its side: the client is tried again after the retry delay.
-    app.create_client(with_inn("Failing", FAILING_INN)).await;
+    let failing = app.create_client(with_inn("Failing", FAILING_INN)).await;
     Mock::given(method("POST"))
         .and(path("/findById/party"))
         .and(body_partial_json(json!({ "query": FAILING_INN })))
@@ -258,4 +258,28 @@ async fn kaim_recheck_asks_about_due_clients_only_and_retries_passing_failures_s
     );
     let later = kaim_recheck(&app, &server, &[]);
     assert!(later.contains("re-checked 0 clients"), "{later}");
+
+    // Each client shows its latest re-check.
+    let recheck = |id: String| {
+        let app = &app;
+        async move {
+            app.data(
+                r"query($id: ID!) { node(id: $id) { ... on Client {
+                    registryRecheck { attemptedAt answered error nextDueAt } } } }",
+                json!({ "id": id }),
+            )
+            .await["node"]["registryRecheck"]
+                .clone()
+        }
+    };
+    let answered = recheck(primer).await;
+    assert_eq!(answered["answered"], true, "{answered}");
+    assert_eq!(answered["error"], Value::Null);
+    let failed = recheck(failing).await;
+    assert_eq!(failed["answered"], false, "{failed}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("dadata"),
+        "the failing registry is named: {failed}"
+    );
+    assert!(failed["nextDueAt"].as_str().unwrap() > failed["attemptedAt"].as_str().unwrap());
 }
