@@ -15,33 +15,7 @@ use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, error_code, eventually};
-
-async fn insert_client(app: &TestApp, name: &str, manager: Option<Uuid>) -> Uuid {
-    db::clients::insert(
-        &app.db,
-        db::clients::NewClient {
-            name: name.into(),
-            legal_name: None,
-            industry_code: None,
-            industry: Some("Retail".into()),
-            country: Some("GB".into()),
-            region: None,
-            employees: None,
-            revenue_band: None,
-            markets: vec![],
-            strategic_plans: None,
-            website: None,
-            status: enums::ClientStatus::Active,
-            manager_id: manager,
-        },
-        &[],
-    )
-    .await
-    .map_err(|e| e.message())
-    .unwrap()
-    .id
-}
+use crate::helpers::{TestApp, error_code, eventually, insert_client};
 
 async fn insert_interaction(
     app: &TestApp,

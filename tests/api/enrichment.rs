@@ -21,33 +21,19 @@ use kaim::enrichment::{
 };
 use rust_decimal::Decimal;
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::json;
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{body_partial_json, header, header_regex, method, path, query_param},
 };
+
+use crate::helpers::{json_body, registry_fixture, registry_fixture_json};
 
 const MICROSOFT_LEI: &str = "INR2EJN1ERAN0W5ZP974";
 const CH_KEY: &str = "ch-test-key";
 const DADATA_KEY: &str = "dadata-test-key";
 const CHECKO_KEY: &str = "checko-test-key";
 const SEC_USER_AGENT: &str = "kaim tests admin@example.com";
-
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/registries/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
-}
-
-fn fixture_json(name: &str) -> Value {
-    serde_json::from_str(&fixture(name)).unwrap()
-}
-
-fn json_body(status: u16, body: impl Into<String>) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.into(), "application/json")
-}
 
 /// A policy fast enough for tests: millisecond backoffs, short timeouts, no rate limit.
 fn fast_policy() -> HttpPolicy {
@@ -98,7 +84,7 @@ async fn serve_microsoft(server: &MockServer) {
         .and(path(format!("/lei-records/{MICROSOFT_LEI}")))
         .respond_with(json_body(
             200,
-            fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"),
+            registry_fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"),
         ))
         .mount(server)
         .await;
@@ -115,7 +101,7 @@ async fn gleif_lookup_reads_identity_legal_form_addresses_and_status() {
         .and(header("accept", "application/vnd.api+json"))
         .respond_with(json_body(
             200,
-            fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"),
+            registry_fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"),
         ))
         .expect(1)
         .mount(&server)
@@ -158,14 +144,14 @@ async fn gleif_lookup_reads_identity_legal_form_addresses_and_status() {
 #[tokio::test]
 async fn gleif_lookup_follows_a_reported_parent() {
     let server = MockServer::start().await;
-    let mut record = fixture_json("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json");
+    let mut record = registry_fixture_json("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json");
     record["data"]["relationships"]["direct-parent"]["links"]["related"] =
         json!("https://api.gleif.org/api/v1/lei-records/INR2EJN1ERAN0W5ZP974/direct-parent");
     Mock::given(path(format!("/lei-records/{MICROSOFT_LEI}")))
         .respond_with(json_body(200, record.to_string()))
         .mount(&server)
         .await;
-    let mut tesco = fixture_json("gleif/lei_records_search_registeredAs_00445790.json");
+    let mut tesco = registry_fixture_json("gleif/lei_records_search_registeredAs_00445790.json");
     let parent = json!({ "data": tesco["data"][0].take() });
     Mock::given(path(format!("/lei-records/{MICROSOFT_LEI}/direct-parent")))
         .respond_with(json_body(200, parent.to_string()))
@@ -216,7 +202,7 @@ async fn gleif_maps_inactive_entities_by_expiration_reason_and_events() {
     ];
     for (status, reason, event, expected) in cases {
         let server = MockServer::start().await;
-        let mut record = fixture_json("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json");
+        let mut record = registry_fixture_json("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json");
         let entity = &mut record["data"]["attributes"]["entity"];
         entity["status"] = json!(status);
         entity["expiration"]["reason"] = json!(reason);
@@ -241,7 +227,7 @@ async fn gleif_maps_inactive_entities_by_expiration_reason_and_events() {
 async fn gleif_unknown_lei_is_not_found() {
     let server = MockServer::start().await;
     Mock::given(path("/lei-records/529900T8BM49AURSDO55"))
-        .respond_with(json_body(404, fixture("gleif/not_found.json")))
+        .respond_with(json_body(404, registry_fixture("gleif/not_found.json")))
         .mount(&server)
         .await;
     let error = gleif(&server, fast_policy())
@@ -270,7 +256,7 @@ async fn gleif_search_by_name_returns_candidates() {
         .and(query_param("filter[entity.legalAddress.country]", "US"))
         .respond_with(json_body(
             200,
-            fixture("gleif/lei_records_search_legalName_microsoft.json"),
+            registry_fixture("gleif/lei_records_search_legalName_microsoft.json"),
         ))
         .mount(&server)
         .await;
@@ -278,7 +264,7 @@ async fn gleif_search_by_name_returns_candidates() {
         .and(query_param("filter[entity.legalName]", "NOBODY"))
         .respond_with(json_body(
             200,
-            fixture("gleif/lei_records_search_empty.json"),
+            registry_fixture("gleif/lei_records_search_empty.json"),
         ))
         .mount(&server)
         .await;
@@ -331,7 +317,7 @@ async fn serve_tesco(server: &MockServer, profile: String) {
         .and(header("authorization", auth))
         .respond_with(json_body(
             200,
-            fixture("companies_house/officers_00445790_shape_only.json"),
+            registry_fixture("companies_house/officers_00445790_shape_only.json"),
         ))
         .mount(server)
         .await;
@@ -342,7 +328,7 @@ async fn companies_house_lookup_reads_profile_officers_and_status() {
     let server = MockServer::start().await;
     serve_tesco(
         &server,
-        fixture("companies_house/company_profile_00445790.json"),
+        registry_fixture("companies_house/company_profile_00445790.json"),
     )
     .await;
     // No insolvency history: the endpoint that 404s for every solvent company is not asked.
@@ -378,13 +364,13 @@ async fn companies_house_lookup_reads_profile_officers_and_status() {
 #[tokio::test]
 async fn companies_house_insolvency_404_means_no_cases_not_an_unknown_company() {
     let server = MockServer::start().await;
-    let mut profile = fixture_json("companies_house/company_profile_00445790.json");
+    let mut profile = registry_fixture_json("companies_house/company_profile_00445790.json");
     profile["has_insolvency_history"] = json!(true);
     serve_tesco(&server, profile.to_string()).await;
     Mock::given(path("/company/00445790/insolvency"))
         .respond_with(json_body(
             404,
-            fixture("companies_house/not_found_insolvency.json"),
+            registry_fixture("companies_house/not_found_insolvency.json"),
         ))
         .expect(1)
         .mount(&server)
@@ -400,7 +386,7 @@ async fn companies_house_insolvency_404_means_no_cases_not_an_unknown_company() 
 #[tokio::test]
 async fn companies_house_reads_insolvency_cases() {
     let server = MockServer::start().await;
-    let mut profile = fixture_json("companies_house/company_profile_00445790.json");
+    let mut profile = registry_fixture_json("companies_house/company_profile_00445790.json");
     profile["has_insolvency_history"] = json!(true);
     profile["company_status"] = json!("liquidation");
     serve_tesco(&server, profile.to_string()).await;
@@ -428,7 +414,7 @@ async fn companies_house_dissolved_company_is_dissolved_since_its_cessation() {
     Mock::given(path("/company/00000006"))
         .respond_with(json_body(
             200,
-            fixture("companies_house/company_profile_00000006_dissolved.json"),
+            registry_fixture("companies_house/company_profile_00000006_dissolved.json"),
         ))
         .mount(&server)
         .await;
@@ -456,7 +442,7 @@ async fn companies_house_unknown_company_is_not_found_whatever_the_body() {
     ] {
         let server = MockServer::start().await;
         Mock::given(path("/company/99999999"))
-            .respond_with(json_body(404, fixture(body)))
+            .respond_with(json_body(404, registry_fixture(body)))
             .mount(&server)
             .await;
         let error = companies_house(&server)
@@ -475,8 +461,11 @@ async fn companies_house_bad_key_is_unauthorized() {
     let server = MockServer::start().await;
     Mock::given(path("/company/00445790"))
         .respond_with(
-            json_body(401, fixture("companies_house/unauthorized_401.json"))
-                .insert_header("WWW-Authenticate", "Basic realm=\"drs\""),
+            json_body(
+                401,
+                registry_fixture("companies_house/unauthorized_401.json"),
+            )
+            .insert_header("WWW-Authenticate", "Basic realm=\"drs\""),
         )
         .expect(1)
         .mount(&server)
@@ -532,7 +521,7 @@ async fn companies_house_search_returns_candidates_with_their_status() {
         .and(query_param("q", "tesco"))
         .respond_with(json_body(
             200,
-            fixture("companies_house/search_companies_tesco.json"),
+            registry_fixture("companies_house/search_companies_tesco.json"),
         ))
         .mount(&server)
         .await;
@@ -540,7 +529,7 @@ async fn companies_house_search_returns_candidates_with_their_status() {
         .and(query_param("q", "zzzz"))
         .respond_with(json_body(
             200,
-            fixture("companies_house/search_companies_empty.json"),
+            registry_fixture("companies_house/search_companies_empty.json"),
         ))
         .mount(&server)
         .await;
@@ -585,7 +574,7 @@ async fn dadata_lookup_reads_identity_management_and_finance() {
         ))
         .respond_with(json_body(
             200,
-            fixture("dadata/findById_party_7704123450_example_full.json"),
+            registry_fixture("dadata/findById_party_7704123450_example_full.json"),
         ))
         .expect(1)
         .mount(&server)
@@ -629,7 +618,7 @@ async fn dadata_free_plan_answer_has_identity_without_finance() {
     Mock::given(path("/findById/party"))
         .respond_with(json_body(
             200,
-            fixture("dadata/findById_party_7707083893_sberbank.json"),
+            registry_fixture("dadata/findById_party_7707083893_sberbank.json"),
         ))
         .mount(&server)
         .await;
@@ -659,7 +648,7 @@ async fn dadata_maps_every_state_status() {
     ];
     for (original, expected) in cases {
         let server = MockServer::start().await;
-        let mut body = fixture_json("dadata/findById_party_7704123450_example_full.json");
+        let mut body = registry_fixture_json("dadata/findById_party_7704123450_example_full.json");
         body["suggestions"][0]["data"]["state"]["status"] = json!(original);
         body["suggestions"][0]["data"]["state"]["liquidation_date"] = json!(1_767_225_600_000_i64);
         Mock::given(path("/findById/party"))
@@ -684,7 +673,7 @@ async fn dadata_unknown_inn_is_not_found() {
     Mock::given(path("/findById/party"))
         .respond_with(json_body(
             200,
-            fixture("dadata/findById_party_not_found.json"),
+            registry_fixture("dadata/findById_party_not_found.json"),
         ))
         .mount(&server)
         .await;
@@ -698,7 +687,8 @@ async fn dadata_unknown_inn_is_not_found() {
 #[tokio::test]
 async fn dadata_daily_limit_is_unauthorized_and_never_echoes_the_key() {
     let server = MockServer::start().await;
-    let body = fixture("dadata/error_403_daily_limit.json").replace("<API_KEY>", DADATA_KEY);
+    let body =
+        registry_fixture("dadata/error_403_daily_limit.json").replace("<API_KEY>", DADATA_KEY);
     Mock::given(path("/findById/party"))
         .respond_with(json_body(403, body))
         .expect(1)
@@ -725,7 +715,7 @@ async fn dadata_suggest_returns_head_offices_only() {
         .and(body_partial_json(json!({ "query": "сбербанк" })))
         .respond_with(json_body(
             200,
-            fixture("dadata/suggest_party_sberbank.json"),
+            registry_fixture("dadata/suggest_party_sberbank.json"),
         ))
         .mount(&server)
         .await;
@@ -751,7 +741,7 @@ async fn serve_apple_submissions(server: &MockServer) {
         .and(header("user-agent", SEC_USER_AGENT))
         .respond_with(json_body(
             200,
-            fixture("sec_edgar/submissions_CIK0000320193.json"),
+            registry_fixture("sec_edgar/submissions_CIK0000320193.json"),
         ))
         .mount(server)
         .await;
@@ -765,7 +755,7 @@ async fn sec_edgar_lookup_reads_identity_and_yearly_figures_deduplicated_across_
         .and(header("user-agent", SEC_USER_AGENT))
         .respond_with(json_body(
             200,
-            fixture("sec_edgar/companyfacts_CIK0000320193.json"),
+            registry_fixture("sec_edgar/companyfacts_CIK0000320193.json"),
         ))
         .mount(&server)
         .await;
@@ -850,7 +840,7 @@ async fn sec_edgar_gzip_bodies_are_decompressed() {
     ] {
         Mock::given(path(endpoint))
             .and(header_regex("accept-encoding", "gzip"))
-            .respond_with(gzip_response(gzipped(fixture(file).as_bytes())))
+            .respond_with(gzip_response(gzipped(registry_fixture(file).as_bytes())))
             .mount(&server)
             .await;
     }
@@ -900,7 +890,7 @@ async fn a_gzip_body_that_inflates_past_the_cap_is_too_large() {
 async fn sec_edgar_latest_filing_wins_for_a_restated_year() {
     let server = MockServer::start().await;
     serve_apple_submissions(&server).await;
-    let mut facts = fixture_json("sec_edgar/companyfacts_CIK0000320193.json");
+    let mut facts = registry_fixture_json("sec_edgar/companyfacts_CIK0000320193.json");
     // The FY2025 10-K restates FY2023 revenue; the FY2023 10-K's own figure must give way.
     facts["facts"]["us-gaap"]["RevenueFromContractWithCustomerExcludingAssessedTax"]["units"]["USD"]
         [2]["val"] = json!(383_000_000_000_i64);
@@ -925,7 +915,7 @@ async fn sec_edgar_company_without_facts_has_identity_only() {
     serve_apple_submissions(&server).await;
     Mock::given(path("/api/xbrl/companyfacts/CIK0000320193.json"))
         .respond_with(ResponseTemplate::new(404).set_body_raw(
-            fixture("sec_edgar/not_found_companyfacts_CIK9999999999.xml"),
+            registry_fixture("sec_edgar/not_found_companyfacts_CIK9999999999.xml"),
             "application/xml",
         ))
         .mount(&server)
@@ -943,7 +933,7 @@ async fn sec_edgar_unknown_cik_is_not_found_from_an_xml_body() {
     let server = MockServer::start().await;
     Mock::given(path("/submissions/CIK9999999999.json"))
         .respond_with(ResponseTemplate::new(404).set_body_raw(
-            fixture("sec_edgar/not_found_submissions_CIK9999999999.xml"),
+            registry_fixture("sec_edgar/not_found_submissions_CIK9999999999.xml"),
             "application/xml",
         ))
         .mount(&server)
@@ -961,7 +951,7 @@ async fn sec_edgar_block_page_is_rate_limited_with_403_or_200() {
         let server = MockServer::start().await;
         Mock::given(path("/submissions/CIK0000320193.json"))
             .respond_with(ResponseTemplate::new(status).set_body_raw(
-                fixture("sec_edgar/error_403_undeclared_automated_tool.html"),
+                registry_fixture("sec_edgar/error_403_undeclared_automated_tool.html"),
                 "text/html",
             ))
             .mount(&server)
@@ -986,7 +976,7 @@ async fn sec_edgar_block_page_is_rate_limited_with_403_or_200() {
 #[tokio::test]
 async fn sec_edgar_deregistration_form_marks_the_company_inactive() {
     let server = MockServer::start().await;
-    let mut submissions = fixture_json("sec_edgar/submissions_CIK0000320193.json");
+    let mut submissions = registry_fixture_json("sec_edgar/submissions_CIK0000320193.json");
     submissions["filings"]["recent"]["form"][1] = json!("15-12B");
     Mock::given(path("/submissions/CIK0000320193.json"))
         .respond_with(json_body(200, submissions.to_string()))
@@ -1025,19 +1015,19 @@ async fn checko_lookup_reads_card_finances_lawsuits_and_contracts() {
     serve_checko(
         &server,
         "company",
-        fixture("checko/company_inn_7704123450.json"),
+        registry_fixture("checko/company_inn_7704123450.json"),
     )
     .await;
     serve_checko(
         &server,
         "finances",
-        fixture("checko/finances_inn_7704123450.json"),
+        registry_fixture("checko/finances_inn_7704123450.json"),
     )
     .await;
     serve_checko(
         &server,
         "legal-cases",
-        fixture("checko/legal_cases_inn_7704123450.json"),
+        registry_fixture("checko/legal_cases_inn_7704123450.json"),
     )
     .await;
     Mock::given(path("/contracts"))
@@ -1045,13 +1035,16 @@ async fn checko_lookup_reads_card_finances_lawsuits_and_contracts() {
         .and(query_param("role", "supplier"))
         .respond_with(json_body(
             200,
-            fixture("checko/contracts_44_supplier_inn_7704123450.json"),
+            registry_fixture("checko/contracts_44_supplier_inn_7704123450.json"),
         ))
         .mount(&server)
         .await;
     Mock::given(path("/contracts"))
         .and(query_param("law", "223"))
-        .respond_with(json_body(200, fixture("checko/contracts_223_empty.json")))
+        .respond_with(json_body(
+            200,
+            registry_fixture("checko/contracts_223_empty.json"),
+        ))
         .mount(&server)
         .await;
 
@@ -1103,7 +1096,12 @@ async fn checko_lookup_reads_card_finances_lawsuits_and_contracts() {
 #[tokio::test]
 async fn checko_empty_card_is_not_found() {
     let server = MockServer::start().await;
-    serve_checko(&server, "company", fixture("checko/company_not_found.json")).await;
+    serve_checko(
+        &server,
+        "company",
+        registry_fixture("checko/company_not_found.json"),
+    )
+    .await;
     let error = checko(&server)
         .lookup(RegistryScheme::RuInn, "7704123450")
         .await
@@ -1116,7 +1114,10 @@ async fn checko_error_envelope_is_rejected_with_its_message() {
     for status in [200, 400] {
         let server = MockServer::start().await;
         Mock::given(path("/company"))
-            .respond_with(json_body(status, fixture("checko/error_meta.json")))
+            .respond_with(json_body(
+                status,
+                registry_fixture("checko/error_meta.json"),
+            ))
             .mount(&server)
             .await;
         let error = checko(&server)
@@ -1135,7 +1136,7 @@ async fn checko_error_envelope_is_rejected_with_its_message() {
 #[tokio::test]
 async fn checko_search_maps_every_status_text() {
     let server = MockServer::start().await;
-    let mut page = fixture_json("checko/search_by_name_primer.json");
+    let mut page = registry_fixture_json("checko/search_by_name_primer.json");
     let template = page["data"]["Записи"][0].clone();
     let statuses = [
         ("Действует", RegistryStatus::Active),
@@ -1254,8 +1255,11 @@ async fn a_slow_registry_times_out() {
     let server = MockServer::start().await;
     Mock::given(path(format!("/lei-records/{MICROSOFT_LEI}")))
         .respond_with(
-            json_body(200, fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"))
-                .set_delay(Duration::from_millis(500)),
+            json_body(
+                200,
+                registry_fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"),
+            )
+            .set_delay(Duration::from_millis(500)),
         )
         .expect(1)
         .mount(&server)
@@ -1426,7 +1430,7 @@ async fn an_oversized_body_is_refused() {
     Mock::given(path(format!("/lei-records/{MICROSOFT_LEI}")))
         .respond_with(json_body(
             200,
-            fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"),
+            registry_fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"),
         ))
         .mount(&server)
         .await;
@@ -1455,7 +1459,7 @@ async fn redirects_to_another_host_are_not_followed() {
     Mock::given(path(format!("/lei-records/{MICROSOFT_LEI}")))
         .respond_with(json_body(
             200,
-            fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"),
+            registry_fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"),
         ))
         .expect(0)
         .mount(&elsewhere)
@@ -1527,7 +1531,7 @@ async fn the_circuit_opens_after_repeated_failures_and_half_opens_after_the_cool
 async fn not_found_and_unauthorized_do_not_open_the_circuit() {
     let server = MockServer::start().await;
     Mock::given(path(format!("/lei-records/{MICROSOFT_LEI}")))
-        .respond_with(json_body(404, fixture("gleif/not_found.json")))
+        .respond_with(json_body(404, registry_fixture("gleif/not_found.json")))
         .mount(&server)
         .await;
     let policy = HttpPolicy {

@@ -12,22 +12,10 @@ use wiremock::{
     matchers::{body_partial_json, method, path, query_param},
 };
 
-use crate::helpers::{TestApp, error_code, error_field};
+use crate::helpers::{TestApp, error_code, error_field, json_body, registry_fixture};
 
 pub(crate) const INN: &str = "7704123450";
 const LEI: &str = "INR2EJN1ERAN0W5ZP974";
-
-pub(crate) fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/registries/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
-}
-
-pub(crate) fn json_body(status: u16, body: impl Into<String>) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.into(), "application/json")
-}
 
 /// Points GLEIF, Companies House, DaData and Checko at `server`, with keys.
 pub(crate) fn registries_at(server: &MockServer) -> impl FnOnce(&mut Settings) {
@@ -51,7 +39,7 @@ pub(crate) async fn serve_dadata(server: &MockServer) {
         .and(body_partial_json(json!({ "query": INN })))
         .respond_with(json_body(
             200,
-            fixture("dadata/findById_party_7704123450_example_full.json"),
+            registry_fixture("dadata/findById_party_7704123450_example_full.json"),
         ))
         .mount(server)
         .await;
@@ -66,7 +54,7 @@ async fn serve_checko(server: &MockServer) {
         Mock::given(method("GET"))
             .and(path(format!("/{endpoint}")))
             .and(query_param("inn", INN))
-            .respond_with(json_body(200, fixture(file)))
+            .respond_with(json_body(200, registry_fixture(file)))
             .mount(server)
             .await;
     }
@@ -74,13 +62,16 @@ async fn serve_checko(server: &MockServer) {
         .and(query_param("law", "44"))
         .respond_with(json_body(
             200,
-            fixture("checko/contracts_44_supplier_inn_7704123450.json"),
+            registry_fixture("checko/contracts_44_supplier_inn_7704123450.json"),
         ))
         .mount(server)
         .await;
     Mock::given(path("/contracts"))
         .and(query_param("law", "223"))
-        .respond_with(json_body(200, fixture("checko/contracts_223_empty.json")))
+        .respond_with(json_body(
+            200,
+            registry_fixture("checko/contracts_223_empty.json"),
+        ))
         .mount(server)
         .await;
 }
@@ -319,7 +310,7 @@ async fn registry_search_returns_candidates_and_reports_the_registries_that_fail
         .and(query_param("q", "tesco"))
         .respond_with(json_body(
             200,
-            fixture("companies_house/search_companies_tesco.json"),
+            registry_fixture("companies_house/search_companies_tesco.json"),
         ))
         .mount(&server)
         .await;
@@ -380,14 +371,14 @@ async fn a_registry_search_without_matches_is_not_a_failure() {
     Mock::given(path("/search/companies"))
         .respond_with(json_body(
             200,
-            fixture("companies_house/search_companies_empty.json"),
+            registry_fixture("companies_house/search_companies_empty.json"),
         ))
         .mount(&server)
         .await;
     Mock::given(path("/lei-records"))
         .respond_with(json_body(
             200,
-            fixture("gleif/lei_records_search_empty.json"),
+            registry_fixture("gleif/lei_records_search_empty.json"),
         ))
         .mount(&server)
         .await;
@@ -433,14 +424,14 @@ async fn serve_search(server: &MockServer) {
     Mock::given(path("/search/companies"))
         .respond_with(json_body(
             200,
-            fixture("companies_house/search_companies_tesco.json"),
+            registry_fixture("companies_house/search_companies_tesco.json"),
         ))
         .mount(server)
         .await;
     Mock::given(path("/lei-records"))
         .respond_with(json_body(
             200,
-            fixture("gleif/lei_records_search_empty.json"),
+            registry_fixture("gleif/lei_records_search_empty.json"),
         ))
         .mount(server)
         .await;

@@ -316,3 +316,54 @@ where
     }
     panic!("the condition did not hold within 20 seconds");
 }
+
+/// A file under `tests/fixtures/`.
+pub fn fixture_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A registry answer from `tests/fixtures/registries/`, as text.
+pub fn registry_fixture(name: &str) -> String {
+    let path = fixture_path(&format!("registries/{name}"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// A registry answer from `tests/fixtures/registries/`, parsed.
+pub fn registry_fixture_json(name: &str) -> Value {
+    serde_json::from_str(&registry_fixture(name)).unwrap()
+}
+
+/// A mock registry response: `body` as JSON with `status`.
+pub fn json_body(status: u16, body: impl Into<String>) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(status).set_body_raw(body.into(), "application/json")
+}
+
+/// A current client named `name` in GB retail, managed by `manager`, written straight to the
+/// database.
+pub async fn insert_client(app: &TestApp, name: &str, manager: Option<Uuid>) -> Uuid {
+    db::clients::insert(
+        &app.db,
+        db::clients::NewClient {
+            name: name.into(),
+            legal_name: None,
+            industry_code: None,
+            industry: Some("Retail".into()),
+            country: Some("GB".into()),
+            region: None,
+            employees: None,
+            revenue_band: None,
+            markets: vec![],
+            strategic_plans: None,
+            website: None,
+            status: entity::enums::ClientStatus::Active,
+            manager_id: manager,
+        },
+        &[],
+    )
+    .await
+    .map_err(|e| e.message())
+    .unwrap()
+    .id
+}

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{SECRET, TestApp, error_code};
+use crate::helpers::{SECRET, TestApp, error_code, fixture_path};
 
 async fn post_with_auth(app: &TestApp, auth: Option<&str>) -> (StatusCode, Value) {
     let mut request = app
@@ -275,12 +275,6 @@ async fn graphiql_runs_only_its_own_inline_script() {
     }
 }
 
-fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 fn claims_for(user: uuid::Uuid, role: &str) -> Value {
     let now = chrono::Utc::now().timestamp();
     json!({ "sub": user, "role": role, "iss": "kaim", "aud": "kaim",
@@ -310,12 +304,12 @@ async fn public_key_tokens_verify_and_key_confusion_is_refused() {
     ] {
         let app = TestApp::spawn_with(|s| {
             s.jwt.algorithm = jwt_algorithm;
-            s.jwt.public_key = Some(fixture(public));
+            s.jwt.public_key = Some(fixture_path(public));
             s.jwt.secret = None;
         })
         .await;
-        let private_pem = std::fs::read(fixture(private)).unwrap();
-        let public_pem = std::fs::read(fixture(public)).unwrap();
+        let private_pem = std::fs::read(fixture_path(private)).unwrap();
+        let public_pem = std::fs::read(fixture_path(public)).unwrap();
         let admin_id = app.admin_id;
 
         let good = encode(

@@ -11,8 +11,8 @@ use wiremock::{
 };
 
 use crate::{
-    enrichment_api::{INN, fixture, json_body, registries_at, serve_dadata},
-    helpers::{TestApp, eventually},
+    enrichment_api::{INN, registries_at, serve_dadata},
+    helpers::{TestApp, eventually, json_body, registry_fixture},
 };
 
 /// A valid INN no registry fixture knows.
@@ -34,7 +34,7 @@ query($id: ID!) { node(id: $id) { ... on Client {
 
 /// DaData answering about `INN` with the company in liquidation.
 async fn serve_dadata_liquidating(server: &MockServer) {
-    let body = fixture("dadata/findById_party_7704123450_example_full.json")
+    let body = registry_fixture("dadata/findById_party_7704123450_example_full.json")
         .replace(r#""status": "ACTIVE""#, r#""status": "LIQUIDATING""#);
     assert!(
         body.contains("LIQUIDATING"),
@@ -205,7 +205,7 @@ async fn kaim_recheck_asks_about_due_clients_only_and_retries_passing_failures_s
         .and(body_partial_json(json!({ "query": UNKNOWN_INN })))
         .respond_with(json_body(
             200,
-            fixture("dadata/findById_party_not_found.json"),
+            registry_fixture("dadata/findById_party_not_found.json"),
         ))
         .mount(&server)
         .await;

@@ -11,36 +11,10 @@ use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, error_code, error_field};
+use crate::helpers::{TestApp, error_code, error_field, insert_client};
 
 const SCORE_FIELDS: &str = "id attractiveness loyalty quadrant modelVersion assessedAt explanation
     factors { key axis value weight derived missing label }";
-
-async fn insert_client(app: &TestApp, name: &str, manager: Option<Uuid>) -> Uuid {
-    db::clients::insert(
-        &app.db,
-        db::clients::NewClient {
-            name: name.into(),
-            legal_name: None,
-            industry_code: None,
-            industry: Some("Retail".into()),
-            country: Some("GB".into()),
-            region: None,
-            employees: None,
-            revenue_band: None,
-            markets: vec![],
-            strategic_plans: None,
-            website: None,
-            status: enums::ClientStatus::Active,
-            manager_id: manager,
-        },
-        &[],
-    )
-    .await
-    .map_err(|e| e.message())
-    .unwrap()
-    .id
-}
 
 /// Orders `days_ago` days back, each of `amount` GBP.
 async fn insert_orders(app: &TestApp, client: Uuid, days_ago: &[i64], amount: i64) {

@@ -15,17 +15,12 @@ use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers};
 
-use crate::helpers::{SECRET, TestApp, error_code};
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use crate::helpers::{SECRET, TestApp, error_code, fixture_path};
 
 /// A public key of the fixtures as a JWK with `kid`.
 fn jwk(file: &str, kid: &str) -> Value {
-    let mut jwk: Value = serde_json::from_slice(&std::fs::read(fixture(file)).unwrap()).unwrap();
+    let mut jwk: Value =
+        serde_json::from_slice(&std::fs::read(fixture_path(file)).unwrap()).unwrap();
     jwk["kid"] = json!(kid);
     jwk
 }
@@ -46,9 +41,9 @@ fn signed(algorithm: Algorithm, kid: &str, claims: &Value) -> String {
     header.kid = Some(kid.to_owned());
     let key = match algorithm {
         Algorithm::RS256 => {
-            EncodingKey::from_rsa_pem(&std::fs::read(fixture("rs256-private.pem")).unwrap())
+            EncodingKey::from_rsa_pem(&std::fs::read(fixture_path("rs256-private.pem")).unwrap())
         }
-        _ => EncodingKey::from_ec_pem(&std::fs::read(fixture("es256-private.pem")).unwrap()),
+        _ => EncodingKey::from_ec_pem(&std::fs::read(fixture_path("es256-private.pem")).unwrap()),
     }
     .unwrap();
     encode(&header, claims, &key).unwrap()
@@ -233,7 +228,7 @@ async fn hs256_tokens_are_refused_by_a_jwks_server_even_with_a_symmetric_key_in_
     .await;
     let app = spawn_with_jwks(&provider, JwtAlgorithm::Rs256, 0, 600).await;
     let admin = claims(app.admin_id, "ADMIN");
-    let public_pem = std::fs::read(fixture("rs256-public.pem")).unwrap();
+    let public_pem = std::fs::read(fixture_path("rs256-public.pem")).unwrap();
     let hs256 = |kid: &str, key: &[u8]| {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(kid.to_owned());
@@ -512,7 +507,7 @@ async fn a_namespaced_role_claim_with_dots_is_read_whole_from_a_public_key_token
     let app = TestApp::spawn_with(|s| {
         s.jwt.algorithm = JwtAlgorithm::Rs256;
         s.jwt.secret = None;
-        s.jwt.public_key = Some(fixture("rs256-public.pem"));
+        s.jwt.public_key = Some(fixture_path("rs256-public.pem"));
         s.jwt.role_claim = "https://kaim.example.com/roles".into();
     })
     .await;
@@ -521,7 +516,8 @@ async fn a_namespaced_role_claim_with_dots_is_read_whole_from_a_public_key_token
     let token = encode(
         &Header::new(Algorithm::RS256),
         &claims,
-        &EncodingKey::from_rsa_pem(&std::fs::read(fixture("rs256-private.pem")).unwrap()).unwrap(),
+        &EncodingKey::from_rsa_pem(&std::fs::read(fixture_path("rs256-private.pem")).unwrap())
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(
