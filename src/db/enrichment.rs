@@ -389,17 +389,3 @@ pub async fn record_recheck<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
-
-/// The latest re-check attempt of each of `client_ids` that has one.
-///
-/// # Errors
-/// On a database failure.
-pub async fn rechecks_by_clients<C: ConnectionTrait>(
-    db: &C,
-    client_ids: &[Uuid],
-) -> AppResult<Vec<registry_recheck::Model>> {
-    Ok(registry_recheck::Entity::find()
-        .filter(registry_recheck::Column::ClientId.is_in(client_ids.iter().copied()))
-        .all(db)
-        .await?)
-}

@@ -657,18 +657,12 @@ async fn search(
 
 /// Which registries could serve a client, for the error naming none.
 fn served_schemes(state: &AppState) -> String {
-    let mut schemes: Vec<&str> = state
+    let mut schemes: Vec<String> = state
         .providers
         .enabled
         .iter()
         .flat_map(|p| p.schemes().iter())
-        .map(|s| match s {
-            enums::RegistryScheme::Lei => "LEI",
-            enums::RegistryScheme::RuInn => "RU_INN",
-            enums::RegistryScheme::RuOgrn => "RU_OGRN",
-            enums::RegistryScheme::GbCompanyNumber => "GB_COMPANY_NUMBER",
-            enums::RegistryScheme::UsCik => "US_CIK",
-        })
+        .map(sea_orm::ActiveEnum::to_value)
         .collect();
     schemes.sort_unstable();
     schemes.dedup();

@@ -411,9 +411,13 @@ impl Loader<RecheckOf> for Db {
         keys: &[RecheckOf],
     ) -> Result<HashMap<RecheckOf, Self::Value>, Self::Error> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows = db::enrichment::rechecks_by_clients(&self.db, &ids)
-            .await
-            .map_err(to_gql)?;
+        let rows = db::by_ids::<entity::registry_recheck::Entity, _>(
+            &self.db,
+            entity::registry_recheck::Column::ClientId,
+            &ids,
+        )
+        .await
+        .map_err(to_gql)?;
         Ok(rows
             .into_iter()
             .map(|row| (RecheckOf(row.client_id), row))
