@@ -24,7 +24,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
 };
 
 /// Rows SQLite's `ANALYZE` reads per index. Approximate statistics are all the planner needs to
@@ -32,9 +32,14 @@ use sea_orm::{
 /// milliseconds however large the database (<https://sqlite.org/lang_analyze.html#approx>).
 const ANALYSIS_LIMIT: u32 = 1000;
 
-/// Opens the pool. SQLite runs in WAL mode so readers never wait for the writer, and each
-/// connection runs `PRAGMA optimize` when it closes, as SQLite recommends for long-lived
+/// Opens the pool. SQLite runs in WAL mode so readers never wait for the writer, with
+/// `synchronous=FULL` so that a commit is on disk before it is acknowledged, power loss
+/// included (`NORMAL` may lose the last transactions then; BENCHMARKS.md has the cost). Each
+/// SQLite connection runs `PRAGMA optimize` when it closes, as SQLite recommends for long-lived
 /// databases, so statistics follow the data as it grows.
+///
+/// A connection handed back to the pool still inside a transaction is closed, never reused:
+/// see [`reusable`].
 ///
 /// # Errors
 /// When the database cannot be reached.
@@ -46,14 +51,43 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+            opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(15))
                 .foreign_keys(true)
                 .analysis_limit(ANALYSIS_LIMIT)
                 .optimize_on_close(true, ANALYSIS_LIMIT)
+        })
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_release(|conn, _| {
+                Box::pin(async move {
+                    // A dropped transaction queues its rollback on the connection's worker
+                    // thread; the ping returns once that rollback has run (or failed).
+                    sqlx::Connection::ping(conn).await?;
+                    Ok(reusable(conn))
+                })
+            })
+        })
+        .map_sqlx_postgres_pool_opts(|pool| {
+            // PostgreSQL's driver counts a dropped transaction's queued rollback at once.
+            pool.after_release(|conn, _| Box::pin(async move { Ok(reusable(conn)) }))
         });
     Database::connect(options).await
+}
+
+/// Whether a connection handed back to the pool may serve the next caller: only outside any
+/// transaction. A transaction whose `COMMIT` or `ROLLBACK` failed leaves the driver's count of
+/// open transactions above zero (SQLite may already have rolled back by itself, after a full
+/// disk for instance, so the driver's own `ROLLBACK` fails too). Reused, such a connection
+/// would open the next transaction as a `SAVEPOINT` and "commit" it with a `RELEASE` that
+/// commits nothing, acknowledging a write that is never saved. Closing the connection ends
+/// whatever it still had open; the pool opens a fresh one.
+fn reusable(conn: &impl sqlx::Connection) -> bool {
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("closing a database connection left inside a failed transaction");
+    }
+    clean
 }
 
 /// Applies pending migrations, then refreshes SQLite's planner statistics (see [`optimize`]).

@@ -14,6 +14,7 @@ mod contacts;
 mod enrichment;
 mod enrichment_api;
 mod exports;
+mod faults;
 mod http;
 mod interactions;
 mod limits;
