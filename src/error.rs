@@ -27,7 +27,30 @@ pub enum AppError {
     UpstreamUnavailable(String),
     RateLimited(String),
     QueryTooComplex(String),
+    /// The database is in transient trouble; the cause is logged, never sent.
+    Unavailable(DbTrouble),
     Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A database failure that says nothing about the request: it may pass if the same request is
+/// sent again later.
+#[derive(Debug)]
+pub struct DbTrouble {
+    /// What kind of trouble.
+    pub kind: Trouble,
+    /// The error as the database reported it.
+    pub cause: Box<dyn std::error::Error + Send + Sync>,
+}
+
+/// Kinds of transient database trouble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// The transaction lost a race with another one (a deadlock, a serialization failure, a
+    /// lock not granted in time): running it again at once will most likely succeed.
+    Contention,
+    /// The database cannot serve right now (unreachable, connection lost, disk full,
+    /// read-only, no free connection in the pool).
+    Outage,
 }
 
 /// The contract's error codes (`extensions.code`).
@@ -41,6 +64,7 @@ pub enum ErrorCode {
     UpstreamUnavailable,
     RateLimited,
     QueryTooComplex,
+    Unavailable,
     Internal,
 }
 
@@ -57,6 +81,7 @@ impl ErrorCode {
             Self::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             Self::RateLimited => "RATE_LIMITED",
             Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -94,6 +119,14 @@ impl AppError {
             | Self::QueryTooComplex(m)
             | Self::BadInput { message: m, .. } => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
+            Self::Unavailable(trouble) => match trouble.kind {
+                Trouble::Contention => {
+                    "the database is busy with concurrent writes; retrying later is safe".to_owned()
+                }
+                Trouble::Outage => {
+                    "the database is temporarily unavailable; retrying later is safe".to_owned()
+                }
+            },
             Self::Internal(_) => "internal error".to_owned(),
         }
     }
@@ -103,7 +136,7 @@ impl AppError {
     #[must_use]
     pub fn into_error(self) -> Box<dyn std::error::Error + Send + Sync> {
         match self {
-            Self::Internal(cause) => cause,
+            Self::Internal(cause) | Self::Unavailable(DbTrouble { cause, .. }) => cause,
             other => other.message().into(),
         }
     }
@@ -120,6 +153,7 @@ impl AppError {
             Self::UpstreamUnavailable(_) => ErrorCode::UpstreamUnavailable,
             Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -133,6 +167,18 @@ impl AppError {
             Self::from(err)
         }
     }
+
+    /// Whether running the failed transaction again at once may succeed: it lost a race.
+    #[must_use]
+    pub const fn is_contention(&self) -> bool {
+        matches!(
+            self,
+            Self::Unavailable(DbTrouble {
+                kind: Trouble::Contention,
+                ..
+            })
+        )
+    }
 }
 
 /// Whether a database error is a violated unique constraint.
@@ -141,9 +187,77 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// SQLSTATEs of PostgreSQL that a transaction run again may not meet: `40001`
+/// serialization failure, `40P01` deadlock, `55P03` lock not available.
+const PG_CONTENTION: [&str; 3] = ["40001", "40P01", "55P03"];
+
+/// SQLSTATE classes and codes of PostgreSQL that say the server cannot serve right now:
+/// connection exceptions (`08`), insufficient resources such as a full disk (`53`), operator
+/// intervention such as a shutdown (`57P01`-`57P03`), and a read-only transaction (`25006`,
+/// a standby or `default_transaction_read_only`).
+fn pg_outage(state: &str) -> bool {
+    state.starts_with("08")
+        || state.starts_with("53")
+        || matches!(state, "57P01" | "57P02" | "57P03" | "25006")
+}
+
+/// SQLite primary result codes (<https://sqlite.org/rescode.html>): `SQLITE_BUSY` (5) and
+/// `SQLITE_LOCKED` (6) are contention; `SQLITE_READONLY` (8), `SQLITE_IOERR` (10),
+/// `SQLITE_FULL` (13) and `SQLITE_CANTOPEN` (14) an outage.
+fn sqlite_trouble(code: i64) -> Option<Trouble> {
+    match code & 0xff {
+        5 | 6 => Some(Trouble::Contention),
+        8 | 10 | 13 | 14 => Some(Trouble::Outage),
+        _ => None,
+    }
+}
+
+/// Which transient trouble a database error is, if any: the one place that reads driver codes.
+#[must_use]
+pub fn trouble(err: &DbErr) -> Option<Trouble> {
+    use sea_orm::{
+        RuntimeErr,
+        sqlx::{Error as Sqlx, sqlite::SqliteError},
+    };
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return Some(Trouble::Outage),
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return None,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return None;
+    };
+    match sqlx.as_ref() {
+        Sqlx::Database(db) => {
+            let code = db.code()?;
+            if db.try_downcast_ref::<SqliteError>().is_some() {
+                return code.parse().ok().and_then(sqlite_trouble);
+            }
+            if PG_CONTENTION.contains(&code.as_ref()) {
+                Some(Trouble::Contention)
+            } else {
+                pg_outage(&code).then_some(Trouble::Outage)
+            }
+        }
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::Protocol(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => Some(Trouble::Outage),
+        _ => None,
+    }
+}
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        Self::internal(err)
+        match trouble(&err) {
+            Some(kind) => Self::Unavailable(DbTrouble {
+                kind,
+                cause: err.into(),
+            }),
+            None => Self::internal(err),
+        }
     }
 }
 
@@ -152,9 +266,16 @@ impl AppError {
     /// cause is logged here, the one place every error passes.
     #[must_use]
     pub fn to_graphql(&self) -> async_graphql::Error {
-        if let Self::Internal(cause) = self {
-            let chain = error_chain(cause.as_ref());
-            tracing::error!(error = %chain, "request failed with an internal error");
+        match self {
+            Self::Internal(cause) => {
+                let chain = error_chain(cause.as_ref());
+                tracing::error!(error = %chain, "request failed with an internal error");
+            }
+            Self::Unavailable(trouble) => {
+                let chain = error_chain(trouble.cause.as_ref());
+                tracing::warn!(error = %chain, kind = ?trouble.kind, "request failed: the database is in trouble");
+            }
+            _ => {}
         }
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code().as_str());
@@ -214,6 +335,13 @@ mod tests {
                 AppError::QueryTooComplex("deep".into()),
                 "QUERY_TOO_COMPLEX",
             ),
+            (
+                AppError::Unavailable(DbTrouble {
+                    kind: Trouble::Outage,
+                    cause: "disk full".into(),
+                }),
+                "UNAVAILABLE",
+            ),
             (AppError::internal("secret cause"), "INTERNAL"),
         ];
         for (err, code) in cases {
@@ -232,6 +360,14 @@ mod tests {
         let internal = extensions(&AppError::internal("password=hunter2"));
         assert_eq!(internal["message"], "internal error");
         assert!(!internal.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_its_cause_is_not_sent() {
+        let err = AppError::from(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout));
+        assert_eq!(err.code(), ErrorCode::Unavailable);
+        assert!(!err.is_contention());
+        assert!(err.message().contains("retrying later is safe"));
     }
 
     #[test]

@@ -27,7 +27,7 @@ const LOOKUP_CHUNK: usize = 500;
 
 /// The writer's own key of a record: its system's name and the record's id there. A record
 /// carries both or neither, and the pair is unique, which makes writes idempotent.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ExternalKey {
     pub source: String,
     pub external_id: String,

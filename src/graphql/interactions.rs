@@ -1,6 +1,6 @@
 //! Interactions: orders, meetings, calls and the rest of the relationship's history.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
@@ -342,6 +342,47 @@ pub struct ImportResult {
     pub unchanged: i32,
 }
 
+/// Writes the checked rows of an import: what is not stored yet, and each client's latest
+/// interaction time. Returns how many rows were written and how many distinct rows there were,
+/// with the audit events. Rows are written in the order of their external keys and clients
+/// touched in the order of their ids, so concurrent imports over the same clients and keys
+/// take their row locks in one order and cannot deadlock each other.
+async fn import(
+    write: &Write,
+    mut rows: Vec<NewInteraction>,
+) -> AppResult<((u64, usize), Vec<Event>)> {
+    let mut seen = HashSet::new();
+    rows.retain(|row| {
+        row.external
+            .as_ref()
+            .is_none_or(|key| seen.insert(key.clone()))
+    });
+    let distinct = rows.len();
+    let keys: Vec<ExternalKey> = seen.into_iter().collect();
+    let stored = store::stored_keys(write.tx(), &keys).await?;
+    rows.retain(|row| {
+        row.external
+            .as_ref()
+            .is_none_or(|key| !stored.contains(key))
+    });
+    rows.sort_by(|a, b| a.external.cmp(&b.external));
+    let mut latest: BTreeMap<Uuid, (DateTime<Utc>, u64)> = BTreeMap::new();
+    for row in &rows {
+        let (at, count) = latest.entry(row.client_id).or_insert((row.occurred_at, 0));
+        *at = (*at).max(row.occurred_at);
+        *count += 1;
+    }
+    let created = store::insert_many(write.tx(), rows).await?;
+    for (client_id, (at, _)) in &latest {
+        db::clients::touch_last_interaction(write.tx(), *client_id, *at).await?;
+    }
+    let events = latest
+        .into_iter()
+        .map(|(client_id, (_, count))| Event::import(client_id, count))
+        .collect();
+    Ok(((created, distinct), events))
+}
+
 /// Queries about interactions.
 #[derive(Debug, Default)]
 pub struct InteractionQuery;
@@ -397,21 +438,26 @@ impl InteractionMutation {
     ) -> async_graphql::Result<Interaction> {
         let principal = ctx.principal()?;
         let new = input.parse("input.", db::now(), principal.user_id)?;
-        let write = Write::begin(ctx).await?;
-        References::load(write.tx(), &[&new])
-            .await?
-            .check(&new, "input.", principal)?;
-        let (client_id, occurred_at) = (new.client_id, new.occurred_at);
-        let (model, event) = match store::insert(write.tx(), new).await? {
-            Insertion::Created(model) => {
-                db::clients::touch_last_interaction(write.tx(), client_id, occurred_at).await?;
-                let event = Event::created(AuditAction::Record, &model);
-                (model, Some(event))
-            }
-            // A replay writes nothing, so it records nothing.
-            Insertion::Existing(model) => (model, None),
-        };
-        write.commit(event).await?;
+        let model = Write::run(ctx, |write| {
+            let new = new.clone();
+            Box::pin(async move {
+                References::load(write.tx(), &[&new])
+                    .await?
+                    .check(&new, "input.", principal)?;
+                let (client_id, occurred_at) = (new.client_id, new.occurred_at);
+                Ok(match store::insert(write.tx(), new).await? {
+                    Insertion::Created(model) => {
+                        db::clients::touch_last_interaction(write.tx(), client_id, occurred_at)
+                            .await?;
+                        let event = Event::created(AuditAction::Record, &model);
+                        (model, Some(event))
+                    }
+                    // A replay writes nothing, so it records nothing.
+                    Insertion::Existing(model) => (model, None),
+                })
+            })
+        })
+        .await?;
         Ok(Interaction(model))
     }
 
@@ -436,52 +482,35 @@ impl InteractionMutation {
             .into());
         }
         let now = db::now();
-        let parsed: Vec<AppResult<NewInteraction>> = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, input)| input.parse(&format!("inputs[{i}]."), now, principal.user_id))
-            .collect();
-        let write = Write::begin(ctx).await?;
-        let valid: Vec<&NewInteraction> = parsed.iter().filter_map(|r| r.as_ref().ok()).collect();
-        let references = References::load(write.tx(), &valid).await?;
-        // The first bad row by index is reported, whichever check it failed.
-        let mut rows = Vec::with_capacity(parsed.len());
-        for (i, row) in parsed.into_iter().enumerate() {
-            let row = row?;
-            references.check(&row, &format!("inputs[{i}]."), principal)?;
-            rows.push(row);
+        // Rows up to the first that does not parse; that row's error is reported unless a row
+        // before it fails a check against the database.
+        let mut valid = Vec::with_capacity(inputs.len());
+        let mut unparsed = None;
+        for (i, input) in inputs.into_iter().enumerate() {
+            match input.parse(&format!("inputs[{i}]."), now, principal.user_id) {
+                Ok(row) => valid.push(row),
+                Err(_) => {
+                    unparsed = Some((i, input));
+                    break;
+                }
+            }
         }
-        let mut seen = HashSet::new();
-        rows.retain(|row| {
-            row.external
-                .as_ref()
-                .is_none_or(|key| seen.insert(key.clone()))
-        });
-        let distinct = rows.len();
-        let keys: Vec<ExternalKey> = seen.into_iter().collect();
-        let stored = store::stored_keys(write.tx(), &keys).await?;
-        rows.retain(|row| {
-            row.external
-                .as_ref()
-                .is_none_or(|key| !stored.contains(key))
-        });
-        let mut latest: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
-        for row in &rows {
-            let at = latest.entry(row.client_id).or_insert(row.occurred_at);
-            *at = (*at).max(row.occurred_at);
-        }
-        let mut imported: HashMap<Uuid, u64> = HashMap::new();
-        for row in &rows {
-            *imported.entry(row.client_id).or_default() += 1;
-        }
-        let created = store::insert_many(write.tx(), rows).await?;
-        for (client_id, at) in latest {
-            db::clients::touch_last_interaction(write.tx(), client_id, at).await?;
-        }
-        let events = imported
-            .into_iter()
-            .map(|(client_id, count)| Event::import(client_id, count));
-        write.commit(events).await?;
+        let (created, distinct) = Write::run(ctx, |write| {
+            let (valid, unparsed) = (valid.clone(), unparsed.clone());
+            Box::pin(async move {
+                let references =
+                    References::load(write.tx(), &valid.iter().collect::<Vec<_>>()).await?;
+                for (i, row) in valid.iter().enumerate() {
+                    references.check(row, &format!("inputs[{i}]."), principal)?;
+                }
+                if let Some((i, input)) = unparsed {
+                    // Parsed again, the row gives its error anew.
+                    input.parse(&format!("inputs[{i}]."), now, principal.user_id)?;
+                }
+                import(write, valid).await
+            })
+        })
+        .await?;
         let created = usize::try_from(created).unwrap_or(usize::MAX);
         Ok(ImportResult {
             created: i32::try_from(created).unwrap_or(i32::MAX),

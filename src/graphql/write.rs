@@ -11,9 +11,34 @@
 //! ```
 //!
 //! Dropping a `Write` without committing it rolls the transaction back, events and all.
+//!
+//! [`Write::run`] wraps that shape for a unit of work that may be run more than once: a
+//! transaction that loses a race with another one (a deadlock, a serialization failure,
+//! SQLite's lock not granted in time) is rolled back and run again, a bounded number of times,
+//! before the caller is told `UNAVAILABLE`:
+//!
+//! ```ignore
+//! let need = Write::run(ctx, |write| {
+//!     let changes = changes.clone();
+//!     Box::pin(async move {
+//!         write.authorize(Target::Need(id)).await?;
+//!         let before = store::get(write.tx(), id).await?;
+//!         let need = store::update(write.tx(), id, changes).await?;
+//!         let event = Event::changed(AuditAction::Update, &before, &need);
+//!         Ok((need, [event]))
+//!     })
+//! })
+//! .await?;
+//! ```
+//!
+//! The work is a closure returning a boxed future, not an async closure, so that the
+//! resolver's future stays provably `Send`.
+
+use std::time::Duration;
 
 use async_graphql::Context;
 use entity::client;
+use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use super::{
@@ -28,6 +53,13 @@ use crate::{
     },
     error::AppResult,
 };
+
+/// How many times in all a unit of work is run when its transaction keeps losing races.
+const ATTEMPTS: u32 = 5;
+
+/// The longest pause before the first re-run; it doubles with each attempt, and each pause is
+/// drawn at random up to it, so that the transactions that collided do not collide again.
+const BACKOFF: Duration = Duration::from_millis(10);
 
 /// A write transaction on behalf of one principal.
 #[derive(Debug)]
@@ -54,6 +86,59 @@ impl Write {
             tx: db::begin_write(db).await?,
             principal,
         })
+    }
+
+    /// Runs `work` in a write transaction for the request's principal and commits it with the
+    /// audit events it returns. `work` may run more than once: see [`Write::run_as`].
+    ///
+    /// # Errors
+    /// `UNAUTHENTICATED` without a principal; whatever `work` fails with; `UNAVAILABLE` when
+    /// the transaction lost every race.
+    pub async fn run<T, E, F>(ctx: &Context<'_>, work: F) -> AppResult<T>
+    where
+        E: IntoIterator<Item = Event>,
+        F: for<'w> FnMut(&'w Self) -> BoxFuture<'w, AppResult<(T, E)>>,
+    {
+        Self::run_as(ctx.db(), ctx.principal()?, work).await
+    }
+
+    /// Runs `work` in a write transaction for `principal` and commits it with the audit events
+    /// it returns. When the transaction loses a race with another one, it is rolled back and
+    /// `work` runs again in a new one, at most [`ATTEMPTS`] times in all; so `work` does
+    /// nothing outside the transaction that it could not do twice.
+    ///
+    /// # Errors
+    /// Whatever `work` fails with; `UNAVAILABLE` when the transaction lost every race or the
+    /// database is in other trouble.
+    pub async fn run_as<T, E, F>(
+        db: &DatabaseConnection,
+        principal: Principal,
+        mut work: F,
+    ) -> AppResult<T>
+    where
+        E: IntoIterator<Item = Event>,
+        F: for<'w> FnMut(&'w Self) -> BoxFuture<'w, AppResult<(T, E)>>,
+    {
+        let mut attempt = 1;
+        loop {
+            let outcome: AppResult<T> = async {
+                let write = Self::begin_as(db, principal).await?;
+                let (value, events) = work(&write).await?;
+                write.commit(events).await?;
+                Ok(value)
+            }
+            .await;
+            match outcome {
+                Err(err) if err.is_contention() && attempt < ATTEMPTS => {
+                    let ceiling = BACKOFF.saturating_mul(1 << attempt.min(6));
+                    let pause = ceiling.mul_f64(rand::random::<f64>());
+                    tracing::debug!(attempt, ?pause, "a write lost a race; running it again");
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
     }
 
     /// Checks the row-level write rule for `target` ([`authorize_write`]) and returns the

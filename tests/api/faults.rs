@@ -22,6 +22,7 @@ struct Tmpfs {
 }
 
 impl Tmpfs {
+    #[expect(clippy::print_stderr, reason = "a skipped test says why")]
     fn mount(size: &str) -> Option<Self> {
         let dir = tempfile::tempdir().expect("mount point");
         let mounted = Command::new("mount")
@@ -125,7 +126,13 @@ async fn writes_acknowledged_around_a_full_disk_are_all_saved() {
     let filler = disk.path().join("filler");
     fill(&filler);
     for batch in 0..20 {
-        if !import(batch, &mut acknowledged).await.0 {
+        let (saved, body) = import(batch, &mut acknowledged).await;
+        if !saved {
+            assert_eq!(
+                crate::helpers::error_code(&body),
+                "UNAVAILABLE",
+                "a full disk is transient trouble: {body}"
+            );
             refused += 1;
         }
     }
@@ -205,4 +212,105 @@ async fn a_connection_whose_transaction_failed_to_end_is_not_reused() {
     // And the pool still works, on a fresh connection.
     let tx = pool.begin().await.expect("begin");
     tx.commit().await.expect("commit");
+}
+
+#[tokio::test]
+async fn concurrent_imports_over_the_same_clients_all_succeed() {
+    // Three instances on one database, as behind a load balancer.
+    let app = TestApp::spawn_with(|settings| settings.database_max_connections = 16).await;
+    let instances = [app.spawn_beside().await, app.spawn_beside().await];
+    let mut clients = Vec::new();
+    for i in 0..12 {
+        clients.push(
+            app.create_client(json!({ "name": format!("Client {i}") }))
+                .await,
+        );
+    }
+    // Rounds of 12 imports at once; each import touches every client, in an order of its own,
+    // and moves each client's last interaction forward.
+    for round in 0..20 {
+        let imports = (0..12).map(|call| {
+            let inputs: Vec<Value> = (0..300)
+                .map(|i| {
+                    let at = Utc::now() - chrono::Duration::seconds(i64::from(call * 300 + i));
+                    json!({
+                        "clientId": clients[usize::try_from(i * 7 + call * 5).unwrap() % clients.len()],
+                        "kind": "CALL",
+                        "occurredAt": at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        "source": "faults",
+                        "externalId": format!("{round}-{call}-{i}"),
+                    })
+                })
+                .collect();
+            let instance = match call % 3 {
+                0 => &app,
+                n => &instances[usize::try_from(n).unwrap() - 1],
+            };
+            let token = &app.admin_token;
+            async move {
+                instance
+                    .graphql_as(token, IMPORT, json!({ "inputs": inputs }))
+                    .await
+            }
+        });
+        for body in futures::future::join_all(imports).await {
+            assert_eq!(
+                body["data"]["importInteractions"]["created"], 300,
+                "an import failed: {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_write_that_deadlocks_is_run_again_inside_the_server() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    };
+
+    use kaim::{auth::Principal, graphql::write::Write};
+
+    let app = TestApp::spawn().await;
+    if app.settings.database_url.is_none() {
+        // SQLite writers queue for one write lock (`BEGIN IMMEDIATE`): they cannot deadlock.
+        return;
+    }
+    let a = crate::helpers::insert_client(&app, "A", None).await;
+    let b = crate::helpers::insert_client(&app, "B", None).await;
+    let principal = Principal {
+        user_id: app.admin_id,
+        role: entity::enums::Role::Admin,
+    };
+    let runs = Arc::new(AtomicU32::new(0));
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    // Two writes that lock the same two rows in opposite orders, meeting in the middle: one of
+    // them is chosen as the deadlock victim, and must be run again rather than fail.
+    let write = |first, second| {
+        let (runs, barrier) = (Arc::clone(&runs), Arc::clone(&barrier));
+        Write::run_as(&app.db, principal, move |write| {
+            let attempt = runs.fetch_add(1, Ordering::SeqCst);
+            let barrier = Arc::clone(&barrier);
+            Box::pin(async move {
+                db::clients::touch_last_interaction(write.tx(), first, Utc::now()).await?;
+                if attempt < 2 {
+                    barrier.wait().await;
+                }
+                db::clients::touch_last_interaction(write.tx(), second, Utc::now()).await?;
+                Ok(((), None))
+            })
+        })
+    };
+    let (one, two) = tokio::join!(write(a, b), write(b, a));
+    assert!(
+        one.is_ok() && two.is_ok(),
+        "a write failed: {:?} {:?}",
+        one.err().map(|e| e.message()),
+        two.err().map(|e| e.message())
+    );
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        3,
+        "the deadlock victim ran again once"
+    );
 }

@@ -135,6 +135,35 @@ async fn fresh_postgres() -> Option<String> {
     Some(format!("{prefix}/{name}"))
 }
 
+/// Connects to the database of `settings` through a connection that counts statements and
+/// starts a server on it: its address, the connection, the count and the statements' SQL.
+async fn serve(
+    settings: &Settings,
+) -> (
+    String,
+    DatabaseConnection,
+    Arc<AtomicUsize>,
+    Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    let mut db = startup::connect(settings).await.expect("connect");
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&statements);
+    let statement_log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&statement_log);
+    db.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut log) = log.lock() {
+            log.push(info.statement.sql.chars().take(160).collect());
+        }
+    });
+    let (app, _) = Application::build_with_db(settings.clone(), db.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    (address, db, statements, statement_log)
+}
+
 impl TestApp {
     /// Starts the server with default test settings.
     pub async fn spawn() -> Self {
@@ -151,22 +180,7 @@ impl TestApp {
         let database_url = fresh_postgres().await;
         let mut settings = test_settings(data_dir.path().to_path_buf(), database_url);
         configure(&mut settings);
-        let mut db = startup::connect(&settings).await.expect("connect");
-        let statements = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&statements);
-        let statement_log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = Arc::clone(&statement_log);
-        db.set_metric_callback(move |info| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            if let Ok(mut log) = log.lock() {
-                log.push(info.statement.sql.chars().take(160).collect());
-            }
-        });
-        let (app, _) = Application::build_with_db(settings.clone(), db.clone())
-            .await
-            .expect("build app");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
+        let (address, db, statements, statement_log) = serve(&settings).await;
         let admin = db::users::insert(
             &db,
             db::users::NewUser {
@@ -198,6 +212,29 @@ impl TestApp {
             settings,
             admin_token,
             admin_id: admin.id,
+            _data_dir: data_dir,
+        }
+    }
+
+    /// Starts another instance on this app's database, as a second server behind a load
+    /// balancer would run; the same administrator's token works on both.
+    pub async fn spawn_beside(&self) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = self.settings.clone();
+        if settings.database_url.is_none() {
+            settings.database_url = Some(self.settings.database_url());
+        }
+        settings.data_dir = data_dir.path().to_path_buf();
+        let (address, db, statements, statement_log) = serve(&settings).await;
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            db,
+            statements,
+            statement_log,
+            settings,
+            admin_token: self.admin_token.clone(),
+            admin_id: self.admin_id,
             _data_dir: data_dir,
         }
     }
