@@ -213,9 +213,7 @@ impl Job for Rescoring {
         ordered.extend(fresh);
         let mut outcome = RescoreOutcome::default();
         for batch in ordered.chunks(BATCH_CLIENTS) {
-            let tx = db::begin_write(&self.db).await?;
-            let done = scoring::write(&tx, &model, &inputs, batch, now).await?;
-            tx.commit().await?;
+            let done = scoring::write_batch(&self.db, &model, &inputs, batch, now).await?;
             outcome.rescored += done.rescored;
             outcome.changed_quadrant += done.changed_quadrant;
             if !lease.hold().await? {

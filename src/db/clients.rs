@@ -515,6 +515,33 @@ fn stale(current: i32) -> AppError {
     ))
 }
 
+/// Locks the rows of `ids` until the transaction ends, for writes derived from a client's
+/// state that must not interleave with another such write of the same client (a new current
+/// score replacing the old one). Rows are locked in id order, so two such writers never wait
+/// on each other in a circle. `FOR NO KEY UPDATE` leaves rows that merely reference a client
+/// (an interaction being recorded) free to be written meanwhile. SQLite has no row locks: its
+/// one write lock, taken when the transaction begins, already serialises every writer.
+///
+/// # Errors
+/// On a database failure.
+pub async fn lock<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<()> {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite || ids.is_empty() {
+        return Ok(());
+    }
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    client::Entity::find()
+        .select_only()
+        .column(client::Column::Id)
+        .filter(client::Column::Id.is_in(sorted))
+        .order_by_asc(client::Column::Id)
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?;
+    Ok(())
+}
+
 /// Records that an interaction happened at `at`, keeping the latest.
 ///
 /// # Errors

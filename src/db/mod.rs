@@ -20,8 +20,10 @@ pub mod users;
 
 use std::time::Duration;
 
+use crate::error::{AppError, AppResult};
 use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
+
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
@@ -133,6 +135,51 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
+/// How many times in all a write transaction runs when it keeps losing races.
+const ATTEMPTS: u32 = 5;
+
+/// The longest pause before the first re-run; it doubles with each attempt, and each pause is
+/// drawn at random up to it, so that the transactions that collided do not collide again.
+const BACKOFF: Duration = Duration::from_millis(10);
+
+/// The one retry policy of write transactions: a transaction that lost a race with another one
+/// (a deadlock, a serialization failure, SQLite's write lock not granted in time; see
+/// [`AppError::is_contention`]) is rolled back and run again, at most [`ATTEMPTS`] times in all.
+///
+/// ```ignore
+/// let mut retry = Retry::default();
+/// loop {
+///     match run_once().await {
+///         Err(err) if retry.again(&err).await => {}
+///         outcome => return outcome,
+///     }
+/// }
+/// ```
+#[derive(Debug, Default)]
+pub struct Retry {
+    attempts: u32,
+}
+
+impl Retry {
+    /// Whether the transaction that failed with `err` should run again; when it should, waits
+    /// a short random pause first.
+    pub async fn again(&mut self, err: &AppError) -> bool {
+        self.attempts += 1;
+        if !err.is_contention() || self.attempts >= ATTEMPTS {
+            return false;
+        }
+        let ceiling = BACKOFF.saturating_mul(1 << self.attempts.min(6));
+        let pause = ceiling.mul_f64(rand::random::<f64>());
+        tracing::debug!(
+            attempt = self.attempts,
+            ?pause,
+            "a write lost a race; running it again"
+        );
+        tokio::time::sleep(pause).await;
+        true
+    }
+}
+
 /// The current time at the precision both backends store (microseconds), so a value read back
 /// equals the value written and can serve in a cursor.
 #[must_use]
@@ -144,11 +191,7 @@ pub fn now() -> DateTime<Utc> {
 ///
 /// # Errors
 /// On a database failure.
-pub async fn by_ids<E, C>(
-    db: &C,
-    column: E::Column,
-    ids: &[uuid::Uuid],
-) -> crate::error::AppResult<Vec<E::Model>>
+pub async fn by_ids<E, C>(db: &C, column: E::Column, ids: &[uuid::Uuid]) -> AppResult<Vec<E::Model>>
 where
     E: sea_orm::EntityTrait,
     C: sea_orm::ConnectionTrait,

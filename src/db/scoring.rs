@@ -579,7 +579,9 @@ pub struct RescoreOutcome {
 }
 
 /// Assesses `ids` and writes the scores over `db`: the previous current scores are flagged
-/// old, the new ones inserted as current.
+/// old, the new ones inserted as current. The clients are locked first
+/// ([`super::clients::lock`]), so a concurrent scoring of the same clients waits for this one
+/// and then replaces its scores, rather than both inserting a current score.
 ///
 /// # Errors
 /// On a database failure.
@@ -614,6 +616,7 @@ pub async fn write<C: ConnectionTrait>(
             is_current: Set(true),
         });
     }
+    super::clients::lock(db, ids).await?;
     score::Entity::update_many()
         .col_expr(score::Column::IsCurrent, Expr::val(false))
         .filter(score::Column::IsCurrent.eq(true))
@@ -628,8 +631,39 @@ pub async fn write<C: ConnectionTrait>(
     Ok(outcome)
 }
 
+/// [`write`]s the scores of `ids` in a transaction of their own, run again when it lost a race
+/// ([`super::Retry`]).
+///
+/// # Errors
+/// On a database failure.
+pub async fn write_batch(
+    db: &DatabaseConnection,
+    model: &Versioned,
+    inputs: &Inputs,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> AppResult<RescoreOutcome> {
+    let mut retry = super::Retry::default();
+    loop {
+        let attempt: AppResult<RescoreOutcome> = async {
+            let tx = super::begin_write(db).await?;
+            let done = write(&tx, model, inputs, ids, now).await?;
+            tx.commit().await?;
+            Ok(done)
+        }
+        .await;
+        match attempt {
+            Err(err) if retry.again(&err).await => {}
+            attempt => return attempt,
+        }
+    }
+}
+
 /// Re-scores the clients of `scope` under the current model, in batches of clients, each
-/// batch one transaction (so readers never wait long, and a failure keeps earlier batches).
+/// batch one transaction (so readers never wait long, and a failure keeps earlier batches),
+/// run again when it lost a race ([`write_batch`]). Any number of re-scorings may run at
+/// once, on any number of instances: they take turns per client, and the last one's scores
+/// are current.
 ///
 /// # Errors
 /// On a database failure.
@@ -643,9 +677,7 @@ pub async fn rescore(
     let inputs = gather(db, settings, scope, now).await?;
     let mut outcome = RescoreOutcome::default();
     for batch in inputs.targets.chunks(BATCH_CLIENTS) {
-        let tx = super::begin_write(db).await?;
-        let done = write(&tx, &model, &inputs, batch, now).await?;
-        tx.commit().await?;
+        let done = write_batch(db, &model, &inputs, batch, now).await?;
         outcome.rescored += done.rescored;
         outcome.changed_quadrant += done.changed_quadrant;
     }

@@ -1,5 +1,7 @@
 //! KAISM scoring: the model, the assessments, the matrix, ratings and re-scoring.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{factor_rating, score};
@@ -600,21 +602,28 @@ impl ScoringMutation {
         let mut inputs =
             store::gather(ctx.db(), &ctx.state().scoring, Scope::Client(id), now).await?;
         inputs.rate(id, &parsed);
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::Client(id)).await?;
-        let earlier = db::by_ids::<factor_rating::Entity, _>(
-            write.tx(),
-            factor_rating::Column::ClientId,
-            &[id],
-        )
+        let shared = Arc::new((model, inputs, parsed));
+        let score = Write::run(ctx, |write| {
+            let shared = Arc::clone(&shared);
+            Box::pin(async move {
+                let (model, inputs, parsed) = &*shared;
+                write.authorize(Target::Client(id)).await?;
+                let earlier = db::by_ids::<factor_rating::Entity, _>(
+                    write.tx(),
+                    factor_rating::Column::ClientId,
+                    &[id],
+                )
+                .await?;
+                let rated_by = Some(write.principal().user_id);
+                store::upsert_ratings(write.tx(), id, parsed, rated_by).await?;
+                store::write(write.tx(), model, inputs, &[id], now).await?;
+                let score = store::current_of(write.tx(), id)
+                    .await?
+                    .ok_or_else(|| AppError::internal("the new score was not stored"))?;
+                Ok((score, [Event::rated(id, &earlier, parsed)]))
+            })
+        })
         .await?;
-        let rated_by = Some(write.principal().user_id);
-        store::upsert_ratings(write.tx(), id, &parsed, rated_by).await?;
-        store::write(write.tx(), &model, &inputs, &[id], now).await?;
-        let score = store::current_of(write.tx(), id)
-            .await?
-            .ok_or_else(|| AppError::internal("the new score was not stored"))?;
-        write.commit([Event::rated(id, &earlier, &parsed)]).await?;
         Ok(Score(score))
     }
 

@@ -34,8 +34,6 @@
 //! The work is a closure returning a boxed future, not an async closure, so that the
 //! resolver's future stays provably `Send`.
 
-use std::time::Duration;
-
 use async_graphql::Context;
 use entity::client;
 use futures::future::BoxFuture;
@@ -53,13 +51,6 @@ use crate::{
     },
     error::AppResult,
 };
-
-/// How many times in all a unit of work is run when its transaction keeps losing races.
-const ATTEMPTS: u32 = 5;
-
-/// The longest pause before the first re-run; it doubles with each attempt, and each pause is
-/// drawn at random up to it, so that the transactions that collided do not collide again.
-const BACKOFF: Duration = Duration::from_millis(10);
 
 /// A write transaction on behalf of one principal.
 #[derive(Debug)]
@@ -104,8 +95,8 @@ impl Write {
 
     /// Runs `work` in a write transaction for `principal` and commits it with the audit events
     /// it returns. When the transaction loses a race with another one, it is rolled back and
-    /// `work` runs again in a new one, at most [`ATTEMPTS`] times in all; so `work` does
-    /// nothing outside the transaction that it could not do twice.
+    /// `work` runs again in a new one, as [`db::Retry`] allows; so `work` does nothing outside
+    /// the transaction that it could not do twice.
     ///
     /// # Errors
     /// Whatever `work` fails with; `UNAVAILABLE` when the transaction lost every race or the
@@ -119,7 +110,7 @@ impl Write {
         E: IntoIterator<Item = Event>,
         F: for<'w> FnMut(&'w Self) -> BoxFuture<'w, AppResult<(T, E)>>,
     {
-        let mut attempt = 1;
+        let mut retry = db::Retry::default();
         loop {
             let outcome: AppResult<T> = async {
                 let write = Self::begin_as(db, principal).await?;
@@ -129,13 +120,7 @@ impl Write {
             }
             .await;
             match outcome {
-                Err(err) if err.is_contention() && attempt < ATTEMPTS => {
-                    let ceiling = BACKOFF.saturating_mul(1 << attempt.min(6));
-                    let pause = ceiling.mul_f64(rand::random::<f64>());
-                    tracing::debug!(attempt, ?pause, "a write lost a race; running it again");
-                    tokio::time::sleep(pause).await;
-                    attempt += 1;
-                }
+                Err(err) if retry.again(&err).await => {}
                 outcome => return outcome,
             }
         }

@@ -314,3 +314,53 @@ async fn a_write_that_deadlocks_is_run_again_inside_the_server() {
         "the deadlock victim ran again once"
     );
 }
+
+#[tokio::test]
+async fn concurrent_rescorings_and_ratings_on_several_instances_all_succeed() {
+    const RESCORE: &str = "mutation { rescoreClients { rescored } }";
+    const RATE: &str = "mutation($id: ID!, $ratings: [FactorRatingInput!]!) {
+        rateClient(clientId: $id, ratings: $ratings) { quadrant } }";
+    let app = TestApp::spawn().await;
+    let other = app.spawn_beside().await;
+    let mut clients = Vec::new();
+    for i in 0..20 {
+        clients.push(
+            app.create_client(json!({ "name": format!("Scored {i}") }))
+                .await,
+        );
+    }
+    for round in 0..5 {
+        let rescorings = (0..4).map(|i| {
+            let instance = if i % 2 == 0 { &app } else { &other };
+            async move { instance.graphql(RESCORE, json!({})).await }
+        });
+        let ratings = clients.iter().take(6).enumerate().map(|(i, id)| {
+            let instance = if i % 2 == 0 { &app } else { &other };
+            let ratings = json!([{ "key": "growth_prospects", "value": 1 + (i + round) % 10 }]);
+            async move {
+                instance
+                    .graphql(RATE, json!({ "id": id, "ratings": ratings }))
+                    .await
+            }
+        });
+        let (rescored, rated) = tokio::join!(
+            futures::future::join_all(rescorings),
+            futures::future::join_all(ratings)
+        );
+        for body in rescored {
+            assert_eq!(body["data"]["rescoreClients"]["rescored"], 20, "{body}");
+        }
+        for body in rated {
+            assert!(body.get("errors").is_none(), "a rating failed: {body}");
+        }
+    }
+    let current = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM scores WHERE is_current",
+        ))
+        .await
+        .expect("count");
+    assert_eq!(current[0].try_get::<i64>("", "n").expect("n"), 20);
+}
