@@ -92,12 +92,27 @@ fn reusable(conn: &impl sqlx::Connection) -> bool {
     clean
 }
 
+/// The key of the PostgreSQL advisory lock that migrations run under: any fixed number, the
+/// same in every instance (`kaim` in ASCII).
+const MIGRATION_LOCK: i64 = 0x6b61_696d;
+
 /// Applies pending migrations, then refreshes SQLite's planner statistics (see [`optimize`]).
+///
+/// All pending migrations run in one transaction, under a lock that any number of instances
+/// starting at once queue for: a transaction-level advisory lock on PostgreSQL, the write lock
+/// of `BEGIN IMMEDIATE` on SQLite. The first applies the migrations; the others then find none
+/// pending. A failing migration leaves the schema as it was.
 ///
 /// # Errors
 /// When a migration fails.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await?;
+    let tx = begin_write(db).await?;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        tx.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await?;
+    }
+    Migrator::up(&tx, None).await?;
+    tx.commit().await?;
     optimize(db).await
 }
 

@@ -121,7 +121,7 @@ pub fn test_enrichment_settings() -> kaim::enrichment::EnrichmentSettings {
 }
 
 /// A fresh PostgreSQL database on the server of `KAIM_TEST_POSTGRES_URL`, or none.
-async fn fresh_postgres() -> Option<String> {
+pub async fn fresh_postgres() -> Option<String> {
     let base = std::env::var("KAIM_TEST_POSTGRES_URL").ok()?;
     let admin = sea_orm::Database::connect(&base)
         .await

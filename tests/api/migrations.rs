@@ -48,3 +48,26 @@ async fn every_migration_rolls_back_and_applies_again() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn instances_starting_together_on_an_empty_database_all_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match crate::helpers::fresh_postgres().await {
+        Some(url) => url,
+        None => format!("sqlite://{}?mode=rwc", dir.path().join("kaim.db").display()),
+    };
+    let mut pools = Vec::new();
+    for _ in 0..4 {
+        pools.push(kaim::db::connect(&url, 2).await.unwrap());
+    }
+    let started = futures::future::join_all(pools.iter().map(kaim::db::migrate)).await;
+    for outcome in started {
+        assert!(outcome.is_ok(), "an instance failed to migrate: {outcome:?}");
+    }
+    assert!(
+        Migrator::get_pending_migrations(&pools[0])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
