@@ -127,7 +127,7 @@ async fn recheck_one(
     client_id: Uuid,
 ) -> AppResult<Option<u64>> {
     let settings = &state.enrichment;
-    let result = enrich(state, actor, client_id, false).await;
+    let result = enrich(state, actor, client_id, false, None).await;
     let attempted_at = db::now();
     let (answered, wait, error) = match result {
         Ok(Enrichment::Done(result)) => {

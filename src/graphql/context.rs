@@ -52,6 +52,8 @@ pub trait ContextExt {
     fn max_page_size(&self) -> u32 {
         self.state().api.max_page_size
     }
+    /// The time left before the operation is cut off; `None` outside a request's execution.
+    fn time_left(&self) -> Option<std::time::Duration>;
 }
 
 impl ContextExt for Context<'_> {
@@ -67,5 +69,10 @@ impl ContextExt for Context<'_> {
 
     fn loaders(&self) -> &Arc<Loaders> {
         self.data_unchecked::<Arc<Loaders>>()
+    }
+
+    fn time_left(&self) -> Option<std::time::Duration> {
+        self.data_opt::<super::limits::Deadline>()
+            .map(|deadline| deadline.remaining())
     }
 }

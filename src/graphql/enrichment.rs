@@ -7,7 +7,7 @@
 //! shared database cache are served without a network call. What the answers change is then
 //! written in one transaction with its audit events.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::{Context, Enum, ID, Object, OutputType, SimpleObject};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
@@ -673,6 +673,10 @@ fn served_schemes(state: &AppState) -> String {
     }
 }
 
+/// Time kept back from the registries, out of an operation's time, for writing what they
+/// answered (at most a quarter of what is left).
+const WRITE_RESERVE: Duration = Duration::from_secs(1);
+
 /// What enriching a client came to.
 #[derive(Debug)]
 pub enum Enrichment {
@@ -683,7 +687,8 @@ pub enum Enrichment {
 }
 
 /// Enriches `client_id` from every matching registry, as `principal`; see `enrichClient`.
-/// Re-checks (`kaim recheck`, `KAIM_RECHECK_INTERVAL`) run the same steps.
+/// Re-checks (`kaim recheck`, `KAIM_RECHECK_INTERVAL`) run the same steps. `time_left` is
+/// the operation's remaining time, when there is a deadline: the registry calls end within it.
 ///
 /// # Errors
 /// `NOT_FOUND` for an unknown client, `FORBIDDEN` for a manager of another client's,
@@ -694,6 +699,7 @@ pub async fn enrich(
     principal: Principal,
     client_id: uuid::Uuid,
     force: bool,
+    time_left: Option<Duration>,
 ) -> AppResult<Enrichment> {
     let client = db::clients::get(&state.db, client_id).await?;
     if !may_write(principal, client.manager_id) {
@@ -712,7 +718,20 @@ pub async fn enrich(
             ),
         ));
     }
-    let answers = join_all(jobs.iter().map(|job| ask(state, job))).await;
+    // Within an operation's deadline, a registry still asking when its share of the time is up
+    // counts as timed out, and the others' answers are written in the time kept back.
+    let budget = time_left.map(|left| left.saturating_sub(WRITE_RESERVE.min(left / 4)));
+    let answers = join_all(jobs.iter().map(|job| async move {
+        match budget {
+            Some(budget) => tokio::time::timeout(budget, ask(state, job))
+                .await
+                .unwrap_or(Err(ProviderError::Timeout {
+                    provider: job.provider.id(),
+                })),
+            None => ask(state, job).await,
+        }
+    }))
+    .await;
     if answers.iter().all(Result::is_err) {
         return Ok(Enrichment::NoneAnswered(
             answers.into_iter().filter_map(Result::err).collect(),
@@ -1024,7 +1043,15 @@ impl EnrichmentMutation {
     ) -> async_graphql::Result<EnrichmentResult> {
         let principal = ctx.principal()?;
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
-        match enrich(ctx.state(), principal, id, force.unwrap_or(false)).await? {
+        match enrich(
+            ctx.state(),
+            principal,
+            id,
+            force.unwrap_or(false),
+            ctx.time_left(),
+        )
+        .await?
+        {
             Enrichment::Done(result) => Ok(*result),
             Enrichment::NoneAnswered(errors) => Err(none_answered(&errors).into()),
         }

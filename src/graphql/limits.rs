@@ -16,6 +16,7 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
+    time::Duration,
 };
 
 use async_graphql::{
@@ -27,6 +28,8 @@ use async_graphql::{
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
+use tokio::time::Instant;
+
 use crate::{config::LimitSettings, error::AppError};
 
 /// Deepest bracket nesting a document may have before it is parsed; the parser itself refuses
@@ -37,6 +40,20 @@ const MAX_NESTING: usize = 64;
 /// response by the size of the schema at each level (graphql-js refuses three levels, as here).
 const INTROSPECTION_LISTS: [&str; 4] = ["fields", "inputFields", "interfaces", "possibleTypes"];
 const MAX_INTROSPECTION_LISTS: usize = 2;
+
+/// When the request's operation is cut off: set as the request arrives, from
+/// `KAIM_QUERY_TIMEOUT`, and read by work that must finish within it (registry calls get the
+/// time that is left, so that what did answer can still be written).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    /// The time left until the deadline, zero once it has passed.
+    #[must_use]
+    pub fn remaining(self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+}
 
 /// The async-graphql extension enforcing [`LimitSettings`].
 #[derive(Debug, Clone)]
@@ -83,7 +100,8 @@ impl Extension for LimitsExtension {
             request.introspection_mode == IntrospectionMode::Disabled,
             Ordering::Relaxed,
         );
-        next.run(ctx, request).await
+        let deadline = Deadline(Instant::now() + self.limits.query_timeout);
+        next.run(ctx, request.data(deadline)).await
     }
 
     async fn parse_query(
@@ -132,7 +150,10 @@ impl Extension for LimitsExtension {
         next: NextExecute<'_>,
     ) -> Response {
         let deadline = self.limits.query_timeout;
-        if let Ok(response) = tokio::time::timeout(deadline, next.run(ctx, operation_name)).await {
+        let at = ctx
+            .data_opt::<Deadline>()
+            .map_or_else(|| Instant::now() + deadline, |at| at.0);
+        if let Ok(response) = tokio::time::timeout_at(at, next.run(ctx, operation_name)).await {
             response
         } else {
             tracing::warn!(?deadline, "a GraphQL operation ran out of time");

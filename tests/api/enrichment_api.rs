@@ -653,3 +653,52 @@ async fn enrichment_is_recorded_in_the_client_history() {
         "{update:#}"
     );
 }
+
+#[tokio::test]
+async fn a_registry_slower_than_the_operation_deadline_does_not_discard_the_others() {
+    let server = MockServer::start().await;
+    serve_dadata(&server).await;
+    serve_checko(&server).await;
+    Mock::given(path(format!("/lei-records/{LEI}")))
+        .respond_with(
+            json_body(
+                200,
+                registry_fixture("gleif/lei_record_INR2EJN1ERAN0W5ZP974.json"),
+            )
+            .set_delay(std::time::Duration::from_secs(30)),
+        )
+        .mount(&server)
+        .await;
+    let app = TestApp::spawn_with(|settings| {
+        registries_at(&server)(settings);
+        settings.limits.query_timeout = std::time::Duration::from_secs(3);
+        settings.enrichment.request_timeout = std::time::Duration::from_secs(20);
+        settings.enrichment.retry_budget = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let id = app
+        .create_client(json!({
+            "name": "Primer",
+            "registryIds": [
+                { "scheme": "RU_INN", "value": INN },
+                { "scheme": "LEI", "value": LEI },
+            ],
+        }))
+        .await;
+
+    let data = app.data(ENRICH, json!({ "id": id, "force": false })).await;
+    let result = &data["enrichClient"];
+    let gleif = source(result, "gleif");
+    assert_eq!(gleif["ok"], false, "{gleif:#}");
+    assert!(
+        gleif["error"].as_str().unwrap().contains("timed out"),
+        "{gleif:#}"
+    );
+    assert_eq!(source(result, "dadata")["ok"], true);
+    assert_eq!(source(result, "checko")["ok"], true);
+    assert_eq!(
+        checks_of(&app, &id).await.len(),
+        2,
+        "the answers were written"
+    );
+}

@@ -62,7 +62,10 @@ async fn instances_starting_together_on_an_empty_database_all_migrate() {
     }
     let started = futures::future::join_all(pools.iter().map(kaim::db::migrate)).await;
     for outcome in started {
-        assert!(outcome.is_ok(), "an instance failed to migrate: {outcome:?}");
+        assert!(
+            outcome.is_ok(),
+            "an instance failed to migrate: {outcome:?}"
+        );
     }
     assert!(
         Migrator::get_pending_migrations(&pools[0])
