@@ -363,6 +363,31 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_codes_map_to_their_trouble_extended_codes_included() {
+        assert_eq!(sqlite_trouble(5), Some(Trouble::Contention));
+        assert_eq!(
+            sqlite_trouble(517),
+            Some(Trouble::Contention),
+            "SQLITE_BUSY_SNAPSHOT"
+        );
+        assert_eq!(sqlite_trouble(6), Some(Trouble::Contention));
+        assert_eq!(sqlite_trouble(8), Some(Trouble::Outage), "SQLITE_READONLY");
+        assert_eq!(sqlite_trouble(13), Some(Trouble::Outage), "SQLITE_FULL");
+        assert_eq!(
+            sqlite_trouble(778),
+            Some(Trouble::Outage),
+            "SQLITE_IOERR_WRITE"
+        );
+        assert_eq!(
+            sqlite_trouble(2067),
+            None,
+            "a unique violation is no trouble"
+        );
+        assert!(pg_outage("08006") && pg_outage("53100") && pg_outage("57P01"));
+        assert!(!pg_outage("23505"));
+    }
+
+    #[test]
     fn a_lost_connection_is_unavailable_and_its_cause_is_not_sent() {
         let err = AppError::from(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout));
         assert_eq!(err.code(), ErrorCode::Unavailable);

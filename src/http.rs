@@ -20,7 +20,6 @@ use async_graphql::{
 };
 use base64::{Engine as _, prelude::BASE64_STANDARD};
 use entity::enums::Role;
-use sea_orm::ConnectionTrait;
 use sha2::{Digest as _, Sha256};
 use tracing_actix_web::RequestId;
 
@@ -29,7 +28,7 @@ mod exports;
 use crate::{
     auth::{AuthError, Principal, TokenService},
     config::LimitSettings,
-    error::AppError,
+    error::ErrorCode,
     graphql::{AppSchema, AppState, limits, request_data},
 };
 
@@ -386,8 +385,8 @@ async fn principal(
             Err(request_error(
                 req,
                 StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL",
-                "the token cannot be checked right now; try again",
+                ErrorCode::Unavailable.as_str(),
+                "the token cannot be checked right now: the database is temporarily unavailable; retrying later is safe",
             ))
         }
         Err(err) => {
@@ -496,18 +495,12 @@ async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Ready means able to take writes: the database answers, and it is not read-only nor out of
+/// disk space (`db::health`).
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let backend = state.db.get_database_backend();
-    match state
-        .db
-        .execute_raw(sea_orm::Statement::from_string(backend, "SELECT 1"))
-        .await
-    {
-        Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
-        Err(err) => {
-            let _ = AppError::from(err).to_graphql();
-            HttpResponse::ServiceUnavailable()
-                .json(serde_json::json!({ "status": "database unavailable" }))
-        }
+    match crate::db::health::check(&state.db).await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Err(reason) => HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({ "status": "unavailable", "reason": reason })),
     }
 }

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod contacts;
 pub mod enrichment;
 pub mod exports;
+pub mod health;
 pub mod interactions;
 pub mod keyset;
 pub mod leases;

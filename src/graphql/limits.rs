@@ -8,12 +8,13 @@
 //!   counted wherever they are spread; introspection when the request has it disabled;
 //! - during validation: complexity (`limit_complexity` on the schema, connections costing their
 //!   page size times what is under them, see [`super::pagination::connection_cost`]);
-//! - during execution: the deadline.
+//! - during execution: the deadline ([`Deadline`]); a mutation cut off by it is `UNAVAILABLE`
+//!   instead, since a write runs long when it waits for the database, not when it asks much.
 
 use std::{
     collections::{HashMap, HashSet},
     sync::{
-        Arc,
+        Arc, OnceLock,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
@@ -25,12 +26,15 @@ use async_graphql::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
         NextPrepareRequest, NextValidation,
     },
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
 use tokio::time::Instant;
 
-use crate::{config::LimitSettings, error::AppError};
+use crate::{
+    config::LimitSettings,
+    error::{AppError, DbTrouble, Trouble},
+};
 
 /// Deepest bracket nesting a document may have before it is parsed; the parser itself refuses
 /// selection sets nested deeper than 64.
@@ -76,6 +80,7 @@ impl ExtensionFactory for QueryLimits {
         Arc::new(LimitsExtension {
             limits: Arc::clone(&self.limits),
             introspection_disabled: AtomicBool::new(false),
+            operations: OnceLock::new(),
         })
     }
 }
@@ -85,6 +90,20 @@ struct LimitsExtension {
     limits: Arc<LimitSettings>,
     /// The request's own introspection switch, seen before parsing.
     introspection_disabled: AtomicBool,
+    /// The document's operations: name, and whether it is a mutation.
+    operations: OnceLock<Vec<(Option<String>, bool)>>,
+}
+
+impl LimitsExtension {
+    /// Whether the operation executed under `name` is a mutation.
+    fn is_mutation(&self, name: Option<&str>) -> bool {
+        self.operations.get().is_some_and(|operations| match name {
+            Some(name) => operations
+                .iter()
+                .any(|(op, mutation)| *mutation && op.as_deref() == Some(name)),
+            None => matches!(operations.as_slice(), [(_, true)]),
+        })
+    }
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -118,6 +137,17 @@ impl Extension for LimitsExtension {
         let introspection_disabled = self.introspection_disabled.load(Ordering::Relaxed);
         check_document(&document, &self.limits, introspection_disabled)
             .map_err(|err| server_error(&err))?;
+        let operations = document
+            .operations
+            .iter()
+            .map(|(name, op)| {
+                (
+                    name.map(ToString::to_string),
+                    op.node.ty == OperationType::Mutation,
+                )
+            })
+            .collect();
+        let _ = self.operations.set(operations);
         Ok(document)
     }
 
@@ -157,10 +187,20 @@ impl Extension for LimitsExtension {
             response
         } else {
             tracing::warn!(?deadline, "a GraphQL operation ran out of time");
-            Response::from_errors(vec![server_error(&AppError::QueryTooComplex(format!(
-                "the query ran longer than {}, the most allowed; ask for less (smaller pages, fewer nested lists)",
-                humantime::format_duration(deadline)
-            )))])
+            let limit = humantime::format_duration(deadline);
+            // Reads do not wait on locks; a write that runs out of time was most likely waiting
+            // for the database, and is worth sending again rather than cutting down.
+            let error = if self.is_mutation(operation_name) {
+                AppError::Unavailable(DbTrouble {
+                    kind: Trouble::Contention,
+                    cause: format!("a mutation ran longer than {limit}").into(),
+                })
+            } else {
+                AppError::QueryTooComplex(format!(
+                    "the query ran longer than {limit}, the most allowed; ask for less (smaller pages, fewer nested lists)"
+                ))
+            };
+            Response::from_errors(vec![server_error(&error)])
         }
     }
 }

@@ -51,7 +51,9 @@ impl Loaders {
                     db: state.db.clone(),
                     max_page_size: state.api.max_page_size,
                 },
-                tokio::spawn,
+                // Batches run on tasks of their own; they log under the request's span, so an
+                // error's cause carries the request id its response names.
+                |batch| tokio::spawn(tracing::Instrument::in_current_span(batch)),
             ),
         }
     }

@@ -364,3 +364,63 @@ async fn concurrent_rescorings_and_ratings_on_several_instances_all_succeed() {
         .expect("count");
     assert_eq!(current[0].try_get::<i64>("", "n").expect("n"), 20);
 }
+
+/// `GET /ready`: its status and its body.
+async fn ready(app: &TestApp) -> (u16, Value) {
+    let response = app
+        .client
+        .get(format!("{}/ready", app.address))
+        .send()
+        .await
+        .expect("ready");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn ready_is_503_while_the_disk_is_full() {
+    let Some(disk) = Tmpfs::mount("32m") else {
+        return;
+    };
+    let data_dir = disk.path().join("data");
+    let app = TestApp::spawn_with(|settings| {
+        settings.data_dir.clone_from(&data_dir);
+        settings.database_url = None;
+    })
+    .await;
+    assert_eq!(ready(&app).await.0, 200);
+
+    let filler = disk.path().join("filler");
+    fill(&filler);
+    let (status, body) = ready(&app).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("full"), "{body}");
+    std::fs::remove_file(&filler).expect("free the disk");
+    assert_eq!(ready(&app).await.0, 200);
+
+    app.create_client(json!({ "name": "Writable again" })).await;
+}
+
+#[tokio::test]
+async fn connections_the_database_dropped_are_replaced_without_an_error() {
+    let app = TestApp::spawn().await;
+    if app.settings.database_url.is_none() {
+        // An SQLite connection is a file handle in the process; nothing can drop it.
+        return;
+    }
+    app.create_client(json!({ "name": "Before" })).await;
+    // The server ends every connection of the test's database, as a restart or a failover
+    // would; the pool notices on its next use and connects again.
+    let url = app.settings.database_url.clone().unwrap();
+    let admin = Database::connect(&url).await.expect("admin connection");
+    admin
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
+        .expect("terminate");
+    app.create_client(json!({ "name": "After" })).await;
+    let data = app.data("{ clients { totalCount } }", json!({})).await;
+    assert_eq!(data["clients"]["totalCount"], 2);
+}
