@@ -260,13 +260,27 @@ impl Default for LimitSettings {
     }
 }
 
-/// HTTP-level policy: which other origins may call the API from a browser.
-#[derive(Debug, Clone, Default, Args)]
+/// HTTP-level policy: which other origins may call the API from a browser, and how long a
+/// stopping server lets requests finish.
+#[derive(Debug, Clone, Args)]
 pub struct HttpSettings {
     /// Origins allowed to call the API from a browser (CORS), comma-separated, such as
     /// `https://crm.example.com`; empty allows no cross-origin access.
     #[arg(long, env = "KAIM_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,
+    /// On SIGTERM or SIGINT, how long requests in flight may still run (whole seconds, such
+    /// as `30s`); new connections are refused meanwhile.
+    #[arg(long, env = "KAIM_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Output format of the logs.

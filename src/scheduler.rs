@@ -34,6 +34,10 @@ use crate::{
 /// The name of the lease the scheduled re-scoring runs under.
 pub const LEASE: &str = "rescore";
 
+/// How long past a lease's expiry another instance tries to take it, so that the expiry has
+/// surely passed on the database's clock as on this one.
+const EXPIRY_MARGIN: Duration = Duration::from_millis(50);
+
 /// Clients written per transaction.
 const BATCH_CLIENTS: usize = 1000;
 
@@ -77,6 +81,15 @@ impl LeaseClaim {
         let ttl =
             chrono::Duration::from_std(lease_ttl(self.interval)).map_err(AppError::internal)?;
         leases::acquire(&self.db, self.name, &self.holder, now, now + ttl).await
+    }
+
+    /// How long until the lease, held by another instance, runs out, when that is within
+    /// `horizon` (a little past the expiry, as taking it needs the expiry passed); `None` when
+    /// it lasts longer or cannot be read.
+    pub async fn left_before(&self, horizon: Duration) -> Option<Duration> {
+        let (_, expires_at) = leases::holder(&self.db, self.name).await.ok()??;
+        let left = (expires_at - db::now()).to_std().unwrap_or_default() + EXPIRY_MARGIN;
+        (left < horizon).then_some(left)
     }
 
     /// Gives the lease up, so another instance can take over at its next tick.
@@ -149,14 +162,26 @@ impl<J: Job> Scheduled<J> {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            match self.round().await {
-                Ok(Some(outcome)) => J::report(&outcome),
-                Ok(None) => tracing::debug!(job = J::NAME, "another instance holds the lease"),
-                Err(err) => {
-                    let code = err.code().as_str();
-                    let cause = err.into_error();
-                    tracing::error!(job = J::NAME, error = %cause, code, "scheduled round failed");
+            loop {
+                match self.round().await {
+                    Ok(Some(outcome)) => J::report(&outcome),
+                    Ok(None) => {
+                        tracing::debug!(job = J::NAME, "another instance holds the lease");
+                        // A holder that died renews nothing: try again the moment its lease
+                        // runs out when that comes before the next tick, so that it is
+                        // replaced within the lease's time, not the lease's time plus a tick.
+                        if let Some(left) = self.lease.left_before(self.interval).await {
+                            tokio::time::sleep(left).await;
+                            continue;
+                        }
+                    }
+                    Err(err) => {
+                        let code = err.code().as_str();
+                        let cause = err.into_error();
+                        tracing::error!(job = J::NAME, error = %cause, code, "scheduled round failed");
+                    }
                 }
+                break;
             }
         }
     }

@@ -106,7 +106,9 @@ impl Application {
                 .app_data(limits.clone())
                 .configure(|cfg| http::routes(cfg, graphiql))
         })
-        .shutdown_timeout(10)
+        // actix-web stops on SIGTERM and SIGINT: it closes the listener at once and lets the
+        // requests in flight run this long before it drops them.
+        .shutdown_timeout(settings.http.shutdown_grace.as_secs())
         .listen(listener)?
         .run();
         Ok((

@@ -41,10 +41,10 @@ async fn me(url: &str, token: &str) -> Value {
         .unwrap()
 }
 
-#[tokio::test]
-async fn the_first_start_generates_a_secret_and_prints_a_working_admin_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = kaim(dir.path()).stdout(Stdio::piped()).spawn().unwrap();
+/// Starts `kaim serve` for the first time in `command`'s data dir: the server, its URL and
+/// the administrator's token it printed.
+fn first_start(mut command: Command) -> (Server, String, String) {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let server = Server(child);
     let mut url = None;
@@ -58,10 +58,17 @@ async fn the_first_start_generates_a_secret_and_prints_a_working_admin_token() {
             break;
         }
     }
-    let (url, token) = (
+    (
+        server,
         url.expect("GraphiQL URL printed"),
         token.expect("token printed"),
-    );
+    )
+}
+
+#[tokio::test]
+async fn the_first_start_generates_a_secret_and_prints_a_working_admin_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url, token) = first_start(kaim(dir.path()));
     let body = me(&url, &token).await;
     assert_eq!(body["data"]["me"]["role"], "ADMIN", "{body}");
 
@@ -143,4 +150,93 @@ fn minting_a_token_with_an_unknown_role_fails_clearly() {
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("ADMIN, MANAGER, ANALYST or INTEGRATOR")
     );
+}
+
+#[tokio::test]
+async fn on_sigterm_requests_in_flight_finish_new_connections_are_refused_and_kaim_exits_0() {
+    use wiremock::{Mock, MockServer, matchers::path};
+
+    let registry = MockServer::start().await;
+    let lei = "INR2EJN1ERAN0W5ZP974";
+    Mock::given(path(format!("/lei-records/{lei}")))
+        .respond_with(
+            crate::helpers::json_body(
+                200,
+                crate::helpers::registry_fixture(&format!("gleif/lei_record_{lei}.json")),
+            )
+            .set_delay(std::time::Duration::from_secs(11)),
+        )
+        .mount(&registry)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = kaim(dir.path());
+    command
+        .env("KAIM_GLEIF_BASE_URL", registry.uri())
+        .env("KAIM_QUERY_TIMEOUT", "30s")
+        .env("KAIM_SHUTDOWN_GRACE", "20s");
+    let (mut server, url, token) = first_start(command);
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(format!("{url}graphql"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "query": "mutation($input: CreateClientInput!) { createClient(input: $input) { id } }",
+            "variables": { "input": { "name": "Slow Registry", "registryIds": [{ "scheme": "LEI", "value": lei }] } },
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["data"]["createClient"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A request that takes 11 seconds, longer than actix-web's own grace, the registry being
+    // slow...
+    let in_flight = tokio::spawn({
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        async move {
+            client
+                .post(format!("{url}graphql"))
+                .bearer_auth(token)
+                .json(&json!({
+                    "query": "mutation($id: ID!) { enrichClient(clientId: $id) { sources { source ok } } }",
+                    "variables": { "id": id },
+                }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // ...is running when the server is told to stop.
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let refused = reqwest::Client::new()
+        .get(format!("{url}health"))
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(refused.is_err(), "a new connection was served: {refused:?}");
+
+    let body = in_flight.await.unwrap();
+    assert_eq!(
+        body["data"]["enrichClient"]["sources"][0]["ok"], true,
+        "the request in flight finished: {body}"
+    );
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "kaim exited with {status}");
 }

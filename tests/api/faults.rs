@@ -424,3 +424,32 @@ async fn connections_the_database_dropped_are_replaced_without_an_error() {
     let data = app.data("{ clients { totalCount } }", json!({})).await;
     assert_eq!(data["clients"]["totalCount"], 2);
 }
+
+#[tokio::test]
+async fn a_killed_lease_holder_is_replaced_as_soon_as_its_lease_runs_out() {
+    use std::sync::atomic::Ordering;
+
+    let app = TestApp::spawn().await;
+    crate::helpers::insert_client(&app, "Scheduled", None).await;
+    // A holder killed with kill -9 gives nothing up: its lease runs out in two seconds.
+    let now = db::now();
+    let expires = now + chrono::Duration::seconds(2);
+    let taken = db::leases::acquire(&app.db, kaim::scheduler::LEASE, "killed", now, expires)
+        .await
+        .map_err(|e| e.message())
+        .unwrap();
+    assert!(taken);
+    // The survivor's schedule is hourly: it must not wait for its next tick to take over.
+    let mut settings = app.settings.clone();
+    settings.scoring.rescore_interval = Some(std::time::Duration::from_secs(3600));
+    let (survivor, _) = kaim::startup::Application::build(settings).await.unwrap();
+    let rounds = survivor.rescore_rounds().unwrap();
+    tokio::spawn(survivor.run_until_stopped());
+    crate::helpers::eventually(|| async { rounds.load(Ordering::SeqCst) >= 1 }).await;
+    let (holder, _) = db::leases::holder(&app.db, kaim::scheduler::LEASE)
+        .await
+        .map_err(|e| e.message())
+        .unwrap()
+        .unwrap();
+    assert_ne!(holder, "killed");
+}
