@@ -277,12 +277,16 @@ impl CheckMutation {
     ) -> async_graphql::Result<FinancialCheck> {
         let client_id = node::decode(&input.client_id, Kind::Client, "input.clientId")?;
         let new = input.parse(client_id, ctx.principal()?.user_id)?;
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::Client(client_id)).await?;
-        let check = store::insert(write.tx(), new).await?;
-        write
-            .commit([Event::created(AuditAction::Create, &check)])
-            .await?;
+        let check = Write::run(ctx, |write| {
+            let new = new.clone();
+            Box::pin(async move {
+                write.authorize(Target::Client(client_id)).await?;
+                let check = store::insert(write.tx(), new).await?;
+                let event = Event::created(AuditAction::Create, &check);
+                Ok((check, [event]))
+            })
+        })
+        .await?;
         Ok(FinancialCheck(check))
     }
 }

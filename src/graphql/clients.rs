@@ -872,18 +872,23 @@ impl ClientMutation {
             )
             .into());
         }
-        let write = Write::begin(ctx).await?;
-        if let Some(manager) = new.manager_id {
-            ensure_user(write.tx(), manager, "input.managerId").await?;
-        }
-        let client = store::insert(write.tx(), new, &registry_ids).await?;
-        let ids = audit::registry_ids(&registry_ids);
-        let event = Event::created(AuditAction::Create, &client).with_change(
-            "registryIds",
-            serde_json::Value::Null,
-            ids,
-        );
-        write.commit([event]).await?;
+        let client = Write::run(ctx, |write| {
+            let (new, registry_ids) = (new.clone(), registry_ids.clone());
+            Box::pin(async move {
+                if let Some(manager) = new.manager_id {
+                    ensure_user(write.tx(), manager, "input.managerId").await?;
+                }
+                let client = store::insert(write.tx(), new, &registry_ids).await?;
+                let ids = audit::registry_ids(&registry_ids);
+                let event = Event::created(AuditAction::Create, &client).with_change(
+                    "registryIds",
+                    serde_json::Value::Null,
+                    ids,
+                );
+                Ok((client, [event]))
+            })
+        })
+        .await?;
         Ok(Client(client))
     }
 
@@ -934,12 +939,16 @@ impl ClientMutation {
             })?,
             status: input.status.map(Into::into),
         };
-        let write = Write::begin(ctx).await?;
-        let before = write.authorize(Target::Client(id)).await?;
-        let client = store::update(write.tx(), id, version, changes).await?;
-        write
-            .commit([Event::changed(AuditAction::Update, &before, &client)])
-            .await?;
+        let client = Write::run(ctx, |write| {
+            let changes = changes.clone();
+            Box::pin(async move {
+                let before = write.authorize(Target::Client(id)).await?;
+                let client = store::update(write.tx(), id, version, changes).await?;
+                let event = Event::changed(AuditAction::Update, &before, &client);
+                Ok((client, [event]))
+            })
+        })
+        .await?;
         Ok(Client(client))
     }
 
@@ -978,24 +987,26 @@ impl ClientMutation {
     ) -> async_graphql::Result<Client> {
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
         let manager = node::decode_opt(manager_id.as_ref(), Kind::User, "managerId")?;
-        let write = Write::begin(ctx).await?;
-        if let Some(manager) = manager {
-            ensure_user(write.tx(), manager, "managerId").await?;
-        }
-        let current = store::get(write.tx(), id).await?;
-        if !may_assign(write.principal(), current.manager_id, manager) {
-            return Err(AppError::Forbidden(
-                "a manager may take an unmanaged client or hand on their own, never take one from another manager".into(),
-            )
-            .into());
-        }
-        let before = current.clone();
-        let mut model: client::ActiveModel = current.into();
-        model.manager_id = sea_orm::ActiveValue::Set(manager);
-        let client = store::save_versioned(write.tx(), id, model, version).await?;
-        write
-            .commit([Event::changed(AuditAction::AssignManager, &before, &client)])
-            .await?;
+        let client = Write::run(ctx, |write| {
+            Box::pin(async move {
+                if let Some(manager) = manager {
+                    ensure_user(write.tx(), manager, "managerId").await?;
+                }
+                let current = store::get(write.tx(), id).await?;
+                if !may_assign(write.principal(), current.manager_id, manager) {
+                    return Err(AppError::Forbidden(
+                        "a manager may take an unmanaged client or hand on their own, never take one from another manager".into(),
+                    ));
+                }
+                let before = current.clone();
+                let mut model: client::ActiveModel = current.into();
+                model.manager_id = sea_orm::ActiveValue::Set(manager);
+                let client = store::save_versioned(write.tx(), id, model, version).await?;
+                let event = Event::changed(AuditAction::AssignManager, &before, &client);
+                Ok((client, [event]))
+            })
+        })
+        .await?;
         Ok(Client(client))
     }
 
@@ -1009,12 +1020,16 @@ impl ClientMutation {
     ) -> async_graphql::Result<Client> {
         let id = node::decode(&client_id, Kind::Client, "clientId")?;
         let value = input.parse("input")?;
-        let write = Write::begin(ctx).await?;
-        let client = write.authorize(Target::Client(id)).await?;
-        let registry_id = store::insert_registry_id(write.tx(), id, &value).await?;
-        write
-            .commit([Event::created(AuditAction::Create, &registry_id)])
-            .await?;
+        let client = Write::run(ctx, |write| {
+            let value = value.clone();
+            Box::pin(async move {
+                let client = write.authorize(Target::Client(id)).await?;
+                let registry_id = store::insert_registry_id(write.tx(), id, &value).await?;
+                let event = Event::created(AuditAction::Create, &registry_id);
+                Ok((client, [event]))
+            })
+        })
+        .await?;
         Ok(Client(client))
     }
 }
@@ -1026,20 +1041,22 @@ async fn set_archived(
     archived: bool,
 ) -> async_graphql::Result<Client> {
     let id = node::decode(id, Kind::Client, "id")?;
-    let write = Write::begin(ctx).await?;
-    let current = write.authorize(Target::Client(id)).await?;
-    let before = current.clone();
-    let mut model: client::ActiveModel = current.into();
-    model.archived_at = sea_orm::ActiveValue::Set(archived.then(db::now));
-    let client = store::save_versioned(write.tx(), id, model, version).await?;
-    let action = if archived {
-        AuditAction::Archive
-    } else {
-        AuditAction::Restore
-    };
-    write
-        .commit([Event::changed(action, &before, &client)])
-        .await?;
+    let client = Write::run(ctx, |write| {
+        Box::pin(async move {
+            let current = write.authorize(Target::Client(id)).await?;
+            let before = current.clone();
+            let mut model: client::ActiveModel = current.into();
+            model.archived_at = sea_orm::ActiveValue::Set(archived.then(db::now));
+            let client = store::save_versioned(write.tx(), id, model, version).await?;
+            let action = if archived {
+                AuditAction::Archive
+            } else {
+                AuditAction::Restore
+            };
+            Ok((client.clone(), [Event::changed(action, &before, &client)]))
+        })
+    })
+    .await?;
     Ok(Client(client))
 }
 

@@ -309,15 +309,19 @@ impl ContactMutation {
             notes: parse_text("input.notes", input.notes.as_deref(), 10_000)?,
             consent: input.consent.unwrap_or(false),
         };
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::Client(client_id)).await?;
-        if let Some(manager) = new.reports_to_id {
-            ensure_colleague(write.tx(), manager, client_id, "input.reportsToId").await?;
-        }
-        let contact = store::insert(write.tx(), new).await?;
-        write
-            .commit([Event::created(AuditAction::Create, &contact)])
-            .await?;
+        let contact = Write::run(ctx, |write| {
+            let new = new.clone();
+            Box::pin(async move {
+                write.authorize(Target::Client(client_id)).await?;
+                if let Some(manager) = new.reports_to_id {
+                    ensure_colleague(write.tx(), manager, client_id, "input.reportsToId").await?;
+                }
+                let contact = store::insert(write.tx(), new).await?;
+                let event = Event::created(AuditAction::Create, &contact);
+                Ok((contact, [event]))
+            })
+        })
+        .await?;
         Ok(Contact(contact))
     }
 
@@ -364,25 +368,28 @@ impl ContactMutation {
                 .transpose()?,
             consent: input.consent,
         };
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::Contact(id)).await?;
-        let current = store::get(write.tx(), id).await?;
-        if let Some(Some(manager)) = changes.reports_to_id {
-            let field = "input.reportsToId";
-            ensure_colleague(write.tx(), manager, current.client_id, field).await?;
-            if store::chain_reaches(write.tx(), manager, id).await? {
-                return Err(AppError::bad_input(
-                    field,
-                    format!("`{field}` would make the contact report to itself"),
-                )
-                .into());
-            }
-        }
-        let before = current.clone();
-        let contact = store::update(write.tx(), current, changes).await?;
-        write
-            .commit([Event::changed(AuditAction::Update, &before, &contact)])
-            .await?;
+        let contact = Write::run(ctx, |write| {
+            let changes = changes.clone();
+            Box::pin(async move {
+                write.authorize(Target::Contact(id)).await?;
+                let current = store::get(write.tx(), id).await?;
+                if let Some(Some(manager)) = changes.reports_to_id {
+                    let field = "input.reportsToId";
+                    ensure_colleague(write.tx(), manager, current.client_id, field).await?;
+                    if store::chain_reaches(write.tx(), manager, id).await? {
+                        return Err(AppError::bad_input(
+                            field,
+                            format!("`{field}` would make the contact report to itself"),
+                        ));
+                    }
+                }
+                let before = current.clone();
+                let contact = store::update(write.tx(), current, changes).await?;
+                let event = Event::changed(AuditAction::Update, &before, &contact);
+                Ok((contact, [event]))
+            })
+        })
+        .await?;
         Ok(Contact(contact))
     }
 
@@ -395,11 +402,15 @@ impl ContactMutation {
         #[graphql(desc = "The contact to remove.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let uuid = node::decode(&id, Kind::Contact, "id")?;
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::Contact(uuid)).await?;
-        let before = store::get(write.tx(), uuid).await?;
-        store::delete(write.tx(), uuid).await?;
-        write.commit([Event::deleted(&before)]).await?;
+        Write::run(ctx, |write| {
+            Box::pin(async move {
+                write.authorize(Target::Contact(uuid)).await?;
+                let before = store::get(write.tx(), uuid).await?;
+                store::delete(write.tx(), uuid).await?;
+                Ok(((), [Event::deleted(&before)]))
+            })
+        })
+        .await?;
         Ok(node::encode(Kind::Contact, uuid))
     }
 }

@@ -183,12 +183,16 @@ impl NeedMutation {
             priority: parse_priority("input.priority", input.priority.unwrap_or(3))?,
             status: input.status.map_or(enums::NeedStatus::Open, Into::into),
         };
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::Client(client_id)).await?;
-        let need = store::insert(write.tx(), new).await?;
-        write
-            .commit([Event::created(AuditAction::Create, &need)])
-            .await?;
+        let need = Write::run(ctx, |write| {
+            let new = new.clone();
+            Box::pin(async move {
+                write.authorize(Target::Client(client_id)).await?;
+                let need = store::insert(write.tx(), new).await?;
+                let event = Event::created(AuditAction::Create, &need);
+                Ok((need, [event]))
+            })
+        })
+        .await?;
         Ok(Need(need))
     }
 
@@ -215,13 +219,17 @@ impl NeedMutation {
                 .transpose()?,
             status: input.status.map(Into::into),
         };
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::Need(id)).await?;
-        let before = store::get(write.tx(), id).await?;
-        let need = store::update(write.tx(), id, changes).await?;
-        write
-            .commit([Event::changed(AuditAction::Update, &before, &need)])
-            .await?;
+        let need = Write::run(ctx, |write| {
+            let changes = changes.clone();
+            Box::pin(async move {
+                write.authorize(Target::Need(id)).await?;
+                let before = store::get(write.tx(), id).await?;
+                let need = store::update(write.tx(), id, changes).await?;
+                let event = Event::changed(AuditAction::Update, &before, &need);
+                Ok((need, [event]))
+            })
+        })
+        .await?;
         Ok(Need(need))
     }
 
@@ -233,11 +241,15 @@ impl NeedMutation {
         #[graphql(desc = "The need to remove.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let uuid = node::decode(&id, Kind::Need, "id")?;
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::Need(uuid)).await?;
-        let before = store::get(write.tx(), uuid).await?;
-        store::delete(write.tx(), uuid).await?;
-        write.commit([Event::deleted(&before)]).await?;
+        Write::run(ctx, |write| {
+            Box::pin(async move {
+                write.authorize(Target::Need(uuid)).await?;
+                let before = store::get(write.tx(), uuid).await?;
+                store::delete(write.tx(), uuid).await?;
+                Ok(((), [Event::deleted(&before)]))
+            })
+        })
+        .await?;
         Ok(node::encode(Kind::Need, uuid))
     }
 }

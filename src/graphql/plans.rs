@@ -395,30 +395,39 @@ impl PlanMutation {
             .map(|(i, a)| a.parse(&format!("input.actions[{i}]"), objectives.len()))
             .collect::<AppResult<Vec<_>>>()?;
 
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::Client(client_id)).await?;
-        let plan = store::insert(write.tx(), plan).await?;
-        let mut events = Vec::with_capacity(1 + objectives.len() + actions.len());
-        events.push(Event::created(AuditAction::Create, &plan));
-        let mut objective_ids = Vec::with_capacity(objectives.len());
-        for (i, objective) in objectives.into_iter().enumerate() {
-            let row = store::insert_objective(write.tx(), plan.id, to_i32(i)?, objective).await?;
-            events.push(Event::created(AuditAction::Create, &row).for_client(client_id));
-            objective_ids.push(row.id);
-        }
-        let mut known_owners = HashSet::new();
-        for (i, (action, objective)) in actions.into_iter().enumerate() {
-            if let Some(owner) = action.owner_id
-                && known_owners.insert(owner)
-            {
-                ensure_user(write.tx(), owner, &format!("input.actions[{i}].ownerId")).await?;
-            }
-            let objective_id = objective.and_then(|o| objective_ids.get(o).copied());
-            let row =
-                store::insert_action(write.tx(), plan.id, to_i32(i)?, objective_id, action).await?;
-            events.push(Event::created(AuditAction::Create, &row).for_client(client_id));
-        }
-        write.commit(events).await?;
+        let plan = Write::run(ctx, |write| {
+            let (plan, objectives, actions) = (plan.clone(), objectives.clone(), actions.clone());
+            Box::pin(async move {
+                write.authorize(Target::Client(client_id)).await?;
+                let plan = store::insert(write.tx(), plan).await?;
+                let mut events = Vec::with_capacity(1 + objectives.len() + actions.len());
+                events.push(Event::created(AuditAction::Create, &plan));
+                let mut objective_ids = Vec::with_capacity(objectives.len());
+                for (i, objective) in objectives.into_iter().enumerate() {
+                    let row =
+                        store::insert_objective(write.tx(), plan.id, to_i32(i)?, objective).await?;
+                    events.push(Event::created(AuditAction::Create, &row).for_client(client_id));
+                    objective_ids.push(row.id);
+                }
+                let mut known_owners = HashSet::new();
+                for (i, (action, objective)) in actions.into_iter().enumerate() {
+                    if let Some(owner) = action.owner_id
+                        && known_owners.insert(owner)
+                    {
+                        let field = format!("input.actions[{i}].ownerId");
+                        ensure_user(write.tx(), owner, &field).await?;
+                    }
+                    let objective_id = objective.and_then(|o| objective_ids.get(o).copied());
+                    let position = to_i32(i)?;
+                    let row =
+                        store::insert_action(write.tx(), plan.id, position, objective_id, action)
+                            .await?;
+                    events.push(Event::created(AuditAction::Create, &row).for_client(client_id));
+                }
+                Ok((plan, events))
+            })
+        })
+        .await?;
         Ok(AccountPlan(plan))
     }
 
@@ -441,16 +450,20 @@ impl PlanMutation {
             period_end: input.period_end.into(),
             status: input.status.map(Into::into),
         };
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::AccountPlan(id)).await?;
-        let current = store::get(write.tx(), id).await?;
-        let (start, end) = changes.period(&current);
-        check_period(start, end)?;
-        let before = current.clone();
-        let plan = store::update(write.tx(), current, changes).await?;
-        write
-            .commit([Event::changed(AuditAction::Update, &before, &plan)])
-            .await?;
+        let plan = Write::run(ctx, |write| {
+            let changes = changes.clone();
+            Box::pin(async move {
+                write.authorize(Target::AccountPlan(id)).await?;
+                let current = store::get(write.tx(), id).await?;
+                let (start, end) = changes.period(&current);
+                check_period(start, end)?;
+                let before = current.clone();
+                let plan = store::update(write.tx(), current, changes).await?;
+                let event = Event::changed(AuditAction::Update, &before, &plan);
+                Ok((plan, [event]))
+            })
+        })
+        .await?;
         Ok(AccountPlan(plan))
     }
 
@@ -486,11 +499,15 @@ impl PlanMutation {
         #[graphql(desc = "The plan to remove.")] id: ID,
     ) -> async_graphql::Result<ID> {
         let uuid = node::decode(&id, Kind::AccountPlan, "id")?;
-        let write = Write::begin(ctx).await?;
-        write.authorize(Target::AccountPlan(uuid)).await?;
-        let before = store::get(write.tx(), uuid).await?;
-        store::delete(write.tx(), uuid).await?;
-        write.commit([Event::deleted(&before)]).await?;
+        Write::run(ctx, |write| {
+            Box::pin(async move {
+                write.authorize(Target::AccountPlan(uuid)).await?;
+                let before = store::get(write.tx(), uuid).await?;
+                store::delete(write.tx(), uuid).await?;
+                Ok(((), [Event::deleted(&before)]))
+            })
+        })
+        .await?;
         Ok(node::encode(Kind::AccountPlan, uuid))
     }
 }
@@ -503,17 +520,23 @@ async fn set_item_status<I>(
     status: TaskStatus,
 ) -> async_graphql::Result<AccountPlan>
 where
-    I: store::PlanItem,
+    // Implied by the entity's model being `I`, but not seen through it inside the boxed write.
+    I: store::PlanItem + sea_orm::FromQueryResult,
     I::Entity: sea_orm::EntityTrait<Model = I>,
 {
     let plan_id = node::decode(plan_id, Kind::AccountPlan, "planId")?;
     let position = parse_position("position", position)?;
-    let write = Write::begin(ctx).await?;
-    let client = write.authorize(Target::AccountPlan(plan_id)).await?;
-    let (before, after) =
-        store::set_item_status::<I, _>(write.tx(), plan_id, position, status.into()).await?;
-    let plan = store::get(write.tx(), plan_id).await?;
-    let event = Event::changed(AuditAction::Update, &before, &after).for_client(client.id);
-    write.commit([event]).await?;
+    let plan = Write::run(ctx, |write| {
+        Box::pin(async move {
+            let client = write.authorize(Target::AccountPlan(plan_id)).await?;
+            let (before, after) =
+                store::set_item_status::<I, _>(write.tx(), plan_id, position, status.into())
+                    .await?;
+            let plan = store::get(write.tx(), plan_id).await?;
+            let event = Event::changed(AuditAction::Update, &before, &after).for_client(client.id);
+            Ok((plan, [event]))
+        })
+    })
+    .await?;
     Ok(AccountPlan(plan))
 }

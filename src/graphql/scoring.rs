@@ -547,11 +547,16 @@ impl ScoringMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new model.")] input: ScoringModelInput,
     ) -> async_graphql::Result<ScoringModel> {
-        let model = input.parse()?;
-        let principal = ctx.principal()?;
-        let tx = db::begin_write(ctx.db()).await.map_err(AppError::from)?;
-        let saved = store::save_model(&tx, &model, Some(principal.user_id)).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let model = Arc::new(input.parse()?);
+        let saved = Write::run(ctx, |write| {
+            let model = Arc::clone(&model);
+            Box::pin(async move {
+                let author = Some(write.principal().user_id);
+                let saved = store::save_model(write.tx(), &model, author).await?;
+                Ok((saved, None))
+            })
+        })
+        .await?;
         Ok(ScoringModel(saved))
     }
 

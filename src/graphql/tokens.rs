@@ -192,48 +192,51 @@ impl TokenMutation {
             input.expires_in.parse("input.expiresIn")?,
         )?;
         let role = input.role.into();
-        let write = Write::begin(ctx).await?;
-        let user = db::users::insert(
-            write.tx(),
-            db::users::NewUser {
-                name: name.clone(),
-                email: None,
-                role,
-            },
-        )
+        let tokens = ctx.state().tokens.clone();
+        let (token, record) = Write::run(ctx, |write| {
+            let (tokens, name, description) = (tokens.clone(), name.clone(), description.clone());
+            Box::pin(async move {
+                let user = db::users::insert(
+                    write.tx(),
+                    db::users::NewUser {
+                        name: name.clone(),
+                        email: None,
+                        role,
+                    },
+                )
+                .await?;
+                let issued = tokens
+                    .issue(
+                        Principal {
+                            user_id: user.id,
+                            role,
+                        },
+                        lifetime,
+                    )
+                    .map_err(mint_error)?;
+                let record = store::insert(
+                    write.tx(),
+                    store::NewIssuedToken {
+                        jti: issued.jti,
+                        user_id: user.id,
+                        role,
+                        name,
+                        description,
+                        issued_at: issued.issued_at,
+                        expires_at: issued.expires_at,
+                    },
+                )
+                .await?;
+                let events = [
+                    Event::created(AuditAction::Create, &user),
+                    Event::created(AuditAction::Create, &record),
+                ];
+                Ok(((issued.token, record), events))
+            })
+        })
         .await?;
-        let issued = ctx
-            .state()
-            .tokens
-            .issue(
-                Principal {
-                    user_id: user.id,
-                    role,
-                },
-                lifetime,
-            )
-            .map_err(mint_error)?;
-        let record = store::insert(
-            write.tx(),
-            store::NewIssuedToken {
-                jti: issued.jti,
-                user_id: user.id,
-                role,
-                name,
-                description,
-                issued_at: issued.issued_at,
-                expires_at: issued.expires_at,
-            },
-        )
-        .await?;
-        write
-            .commit([
-                Event::created(AuditAction::Create, &user),
-                Event::created(AuditAction::Create, &record),
-            ])
-            .await?;
         Ok(MintedServiceToken {
-            token: issued.token,
+            token,
             service_token: ServiceToken(record),
         })
     }
@@ -247,14 +250,18 @@ impl TokenMutation {
         #[graphql(desc = "The token's global id (`ServiceToken.id`).")] id: ID,
     ) -> async_graphql::Result<ServiceToken> {
         let jti = node::decode(&id, Kind::ServiceToken, "id")?;
-        let write = Write::begin(ctx).await?;
-        let before = store::find(write.tx(), jti).await?;
-        let after = store::revoke(write.tx(), jti, write.principal().user_id).await?;
-        // Revoking a revoked token changes nothing, so it records nothing.
-        let event = before
-            .filter(|before| before.revoked_at.is_none())
-            .map(|before| Event::changed(AuditAction::Update, &before, &after));
-        write.commit(event).await?;
+        let after = Write::run(ctx, |write| {
+            Box::pin(async move {
+                let before = store::find(write.tx(), jti).await?;
+                let after = store::revoke(write.tx(), jti, write.principal().user_id).await?;
+                // Revoking a revoked token changes nothing, so it records nothing.
+                let event = before
+                    .filter(|before| before.revoked_at.is_none())
+                    .map(|before| Event::changed(AuditAction::Update, &before, &after));
+                Ok((after, event))
+            })
+        })
+        .await?;
         Ok(ServiceToken(after))
     }
 }

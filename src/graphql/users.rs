@@ -212,14 +212,18 @@ impl UserMutation {
             .as_deref()
             .map(|s| parse_external_subject("input.externalSubject", s))
             .transpose()?;
-        let write = Write::begin(ctx).await?;
-        let mut user = db::users::insert(write.tx(), new).await?;
-        if subject.is_some() {
-            user = db::users::set_external_subject(write.tx(), user.id, subject).await?;
-        }
-        write
-            .commit([Event::created(AuditAction::Create, &user)])
-            .await?;
+        let user = Write::run(ctx, |write| {
+            let (new, subject) = (new.clone(), subject.clone());
+            Box::pin(async move {
+                let mut user = db::users::insert(write.tx(), new).await?;
+                if subject.is_some() {
+                    user = db::users::set_external_subject(write.tx(), user.id, subject).await?;
+                }
+                let event = Event::created(AuditAction::Create, &user);
+                Ok((user, [event]))
+            })
+        })
+        .await?;
         Ok(User(user))
     }
 
@@ -249,15 +253,21 @@ impl UserMutation {
                 Some(Some(parse_external_subject("input.externalSubject", &s)?))
             }
         };
-        let write = Write::begin(ctx).await?;
-        let before = db::users::find(write.tx(), id).await?;
         let role = input.role.map(Into::into);
-        let mut user = db::users::update(write.tx(), id, name, email, role).await?;
-        if let Some(subject) = subject {
-            user = db::users::set_external_subject(write.tx(), id, subject).await?;
-        }
-        let event = before.map(|before| Event::changed(AuditAction::Update, &before, &user));
-        write.commit(event).await?;
+        let user = Write::run(ctx, |write| {
+            let (name, email, subject) = (name.clone(), email.clone(), subject.clone());
+            Box::pin(async move {
+                let before = db::users::find(write.tx(), id).await?;
+                let mut user = db::users::update(write.tx(), id, name, email, role).await?;
+                if let Some(subject) = subject {
+                    user = db::users::set_external_subject(write.tx(), id, subject).await?;
+                }
+                let event =
+                    before.map(|before| Event::changed(AuditAction::Update, &before, &user));
+                Ok((user, event))
+            })
+        })
+        .await?;
         Ok(User(user))
     }
 }

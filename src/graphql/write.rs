@@ -1,21 +1,9 @@
 //! The one shape of every audited mutation: a write transaction, the row-level rule checked
 //! inside it, the change, and the audit events recorded in the same transaction just before
-//! it commits, so a write and its record stand or fall together.
-//!
-//! ```ignore
-//! let write = Write::begin(ctx).await?;
-//! write.authorize(Target::Need(id)).await?;
-//! let before = store::get(write.tx(), id).await?;
-//! let need = store::update(write.tx(), id, changes).await?;
-//! write.commit([Event::changed(AuditAction::Update, &before, &need)]).await?;
-//! ```
-//!
-//! Dropping a `Write` without committing it rolls the transaction back, events and all.
-//!
-//! [`Write::run`] wraps that shape for a unit of work that may be run more than once: a
-//! transaction that loses a race with another one (a deadlock, a serialization failure,
-//! SQLite's lock not granted in time) is rolled back and run again, a bounded number of times,
-//! before the caller is told `UNAVAILABLE`:
+//! it commits, so a write and its record stand or fall together. A transaction that loses a
+//! race with another one (a deadlock, a serialization failure, SQLite's lock not granted in
+//! time) is rolled back and the work run again ([`crate::db::Retry`]), before the caller is
+//! told `UNAVAILABLE`:
 //!
 //! ```ignore
 //! let need = Write::run(ctx, |write| {
@@ -32,7 +20,11 @@
 //! ```
 //!
 //! The work is a closure returning a boxed future, not an async closure, so that the
-//! resolver's future stays provably `Send`.
+//! resolver's future stays provably `Send`; it owns what it uses (cloned per attempt).
+//!
+//! Enrichment, whose registry answers are consumed as they are written, opens its `Write`
+//! with [`Write::begin_as`] and commits it once. Dropping a `Write` without committing it
+//! rolls the transaction back, events and all.
 
 use async_graphql::Context;
 use entity::client;
@@ -60,14 +52,6 @@ pub struct Write {
 }
 
 impl Write {
-    /// Opens a write transaction for the request's principal.
-    ///
-    /// # Errors
-    /// `UNAUTHENTICATED` without a principal; database failures.
-    pub async fn begin(ctx: &Context<'_>) -> AppResult<Self> {
-        Self::begin_as(ctx.db(), ctx.principal()?).await
-    }
-
     /// Opens a write transaction for `principal`, outside a request (re-checks run this way).
     ///
     /// # Errors
