@@ -41,6 +41,16 @@ impl Tmpfs {
     fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// A server whose SQLite database lives on this file system, whatever the suite runs on.
+    async fn serve(&self) -> TestApp {
+        let data_dir = self.path().join("data");
+        TestApp::spawn_with(|settings| {
+            settings.data_dir.clone_from(&data_dir);
+            settings.database_url = None;
+        })
+        .await
+    }
 }
 
 impl Drop for Tmpfs {
@@ -102,12 +112,7 @@ async fn writes_acknowledged_around_a_full_disk_are_all_saved() {
     let Some(disk) = Tmpfs::mount("12m") else {
         return;
     };
-    let data_dir = disk.path().join("data");
-    let app = TestApp::spawn_with(|settings| {
-        settings.data_dir.clone_from(&data_dir);
-        settings.database_url = None;
-    })
-    .await;
+    let app = disk.serve().await;
     let url = app.settings.database_url();
     let client_id = app.create_client(json!({ "name": "Full Disk LLC" })).await;
 
@@ -382,12 +387,7 @@ async fn ready_is_503_while_the_disk_is_full() {
     let Some(disk) = Tmpfs::mount("32m") else {
         return;
     };
-    let data_dir = disk.path().join("data");
-    let app = TestApp::spawn_with(|settings| {
-        settings.data_dir.clone_from(&data_dir);
-        settings.database_url = None;
-    })
-    .await;
+    let app = disk.serve().await;
     assert_eq!(ready(&app).await.0, 200);
 
     let filler = disk.path().join("filler");
