@@ -453,3 +453,64 @@ async fn a_killed_lease_holder_is_replaced_as_soon_as_its_lease_runs_out() {
         .unwrap();
     assert_ne!(holder, "killed");
 }
+
+/// Files made immutable (`chattr +i`: not even root may write them) for one test, writable
+/// again when dropped. Needs root and a file system with the flag (ext4, xfs, btrfs).
+struct Immutable(Vec<std::path::PathBuf>);
+
+impl Immutable {
+    #[expect(clippy::print_stderr, reason = "a skipped test says why")]
+    fn set(paths: Vec<std::path::PathBuf>) -> Option<Self> {
+        let set = Command::new("chattr")
+            .arg("+i")
+            .args(&paths)
+            .status()
+            .is_ok_and(|status| status.success());
+        if set {
+            Some(Self(paths))
+        } else {
+            eprintln!("skipped: chattr +i needs root and a file system that supports it");
+            None
+        }
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").args(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_database_file_that_cannot_be_written_is_unavailable_and_not_ready() {
+    let app = TestApp::spawn_with(|settings| settings.database_url = None).await;
+    app.create_client(json!({ "name": "Before" })).await;
+    let file = app.settings.data_dir.join("kaim.db");
+    let wal = app.settings.data_dir.join("kaim.db-wal");
+    let Some(guard) = Immutable::set(vec![file, wal]) else {
+        return;
+    };
+    let (status, body) = ready(&app).await;
+    let created = app
+        .graphql(
+            "mutation { createClient(input: { name: \"Read Only\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    drop(guard);
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be written"),
+        "{body}"
+    );
+    assert_eq!(
+        crate::helpers::error_code(&created),
+        "UNAVAILABLE",
+        "{created}"
+    );
+    assert_eq!(ready(&app).await.0, 200);
+    app.create_client(json!({ "name": "Writable again" })).await;
+}
