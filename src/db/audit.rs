@@ -14,7 +14,7 @@
 pub use entity::audit_event::AuditAction;
 use entity::audit_event::{self, AuditEntityType};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait,
+    ActiveEnum,
     ActiveValue::Set,
     ConnectionTrait, EntityTrait, IdenStatic, Iterable, ModelTrait, Select,
     sea_query::{Expr, Value, value::sea_value_to_json_value},
@@ -266,9 +266,26 @@ pub fn registry_ids(ids: &[RegistryIdValue]) -> Json {
 /// # Errors
 /// On a database failure.
 pub async fn record<C: ConnectionTrait>(db: &C, actor: Principal, event: Event) -> AppResult<()> {
-    audit_event::ActiveModel {
+    record_all(db, actor, [event]).await
+}
+
+/// Events per multi-row `INSERT`: 9 columns each stays far below the bind-parameter limits.
+const RECORD_CHUNK: usize = 1000;
+
+/// Records `events`, in order, as done by `actor`, in as few statements as the parameter limits
+/// allow (one for up to [`RECORD_CHUNK`] events).
+///
+/// # Errors
+/// On a database failure.
+pub async fn record_all<C: ConnectionTrait>(
+    db: &C,
+    actor: Principal,
+    events: impl IntoIterator<Item = Event>,
+) -> AppResult<()> {
+    let now = super::now();
+    let mut rows = events.into_iter().map(|event| audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
-        occurred_at: Set(super::now()),
+        occurred_at: Set(now),
         actor_id: Set(actor.user_id),
         actor_role: Set(actor.role),
         action: Set(event.action),
@@ -276,10 +293,16 @@ pub async fn record<C: ConnectionTrait>(db: &C, actor: Principal, event: Event) 
         entity_id: Set(event.entity_id),
         client_id: Set(event.client_id),
         changes: Set(Json::Object(event.changes)),
+    });
+    loop {
+        let chunk: Vec<_> = rows.by_ref().take(RECORD_CHUNK).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        audit_event::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// The fields that differ between two states of a record (`None`: it did not exist), as

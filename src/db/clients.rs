@@ -542,6 +542,37 @@ pub async fn lock<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<()> {
     Ok(())
 }
 
+/// Records for each client of `latest` that an interaction happened at its time, keeping the
+/// later of that and the stored one: one statement for the whole batch, the clients in id
+/// order (a `BTreeMap`) so that the rows are locked in the order [`lock`] uses.
+///
+/// # Errors
+/// On a database failure.
+pub async fn touch_last_interactions<C: ConnectionTrait>(
+    db: &C,
+    latest: &std::collections::BTreeMap<Uuid, DateTime<Utc>>,
+) -> AppResult<()> {
+    if latest.is_empty() {
+        return Ok(());
+    }
+    let mut at = sea_orm::sea_query::CaseStatement::new();
+    for (id, time) in latest {
+        at = at.case(Expr::col(client::Column::Id).eq(*id), Expr::val(*time));
+    }
+    let at: SimpleExpr = at.into();
+    client::Entity::update_many()
+        .col_expr(client::Column::LastInteractionAt, at.clone())
+        .filter(client::Column::Id.is_in(latest.keys().copied()))
+        .filter(
+            Condition::any()
+                .add(client::Column::LastInteractionAt.is_null())
+                .add(Expr::col(client::Column::LastInteractionAt).lt(at)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Records that an interaction happened at `at`, keeping the latest.
 ///
 /// # Errors
@@ -551,17 +582,7 @@ pub async fn touch_last_interaction<C: ConnectionTrait>(
     client_id: Uuid,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    client::Entity::update_many()
-        .col_expr(client::Column::LastInteractionAt, Expr::val(at))
-        .filter(client::Column::Id.eq(client_id))
-        .filter(
-            Condition::any()
-                .add(client::Column::LastInteractionAt.is_null())
-                .add(client::Column::LastInteractionAt.lt(at)),
-        )
-        .exec(db)
-        .await?;
-    Ok(())
+    touch_last_interactions(db, &std::collections::BTreeMap::from([(client_id, at)])).await
 }
 
 #[derive(Debug, FromQueryResult)]

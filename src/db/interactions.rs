@@ -1,14 +1,12 @@
 //! Interactions: the dated history of the relationship with a client.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use entity::{enums::InteractionKind, interaction};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, TryInsertResult,
-    sea_query::{Expr, Value},
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
+    sea_query::{Expr, OnConflict, Query, Value},
 };
 use uuid::Uuid;
 
@@ -21,9 +19,6 @@ pub const SIGNATURE: &str = "interactions:occurred_at:desc";
 /// Rows per `INSERT` of a batch: 14 columns each stays far below the bind-parameter limits of
 /// SQLite (32766) and PostgreSQL (65535).
 const INSERT_CHUNK: usize = 500;
-
-/// Keys per lookup of already stored records.
-const LOOKUP_CHUNK: usize = 500;
 
 /// The writer's own key of a record: its system's name and the record's id there. A record
 /// carries both or neither, and the pair is unique, which makes writes idempotent.
@@ -102,21 +97,37 @@ pub enum Insertion {
     Existing(interaction::Model),
 }
 
-/// Inserts rows, skipping (not failing on) those whose [`ExternalKey`] is already stored, so
-/// concurrent identical writes leave one record on both backends. Returns how many rows were
-/// written.
+/// What was written of a row: what moves its client's last interaction on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromQueryResult)]
+pub struct Written {
+    pub client_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Inserts rows in one statement, skipping (not failing on) those whose [`ExternalKey`] is
+/// already stored, so concurrent identical writes leave one record on both backends. Returns
+/// what was written, as the database reports it (`RETURNING`), so nothing needs checking
+/// beforehand and a row stored meanwhile by another writer is not counted twice.
 async fn insert_skipping_stored<C: ConnectionTrait>(
     db: &C,
     rows: Vec<interaction::Model>,
-) -> AppResult<u64> {
-    let result = interaction::Entity::insert_many(rows.into_iter().map(active))
-        .on_conflict_do_nothing_on([interaction::Column::Source, interaction::Column::ExternalId])
-        .exec_without_returning(db)
-        .await?;
-    Ok(match result {
-        TryInsertResult::Inserted(n) => n,
-        TryInsertResult::Empty | TryInsertResult::Conflicted => 0,
-    })
+) -> AppResult<Vec<Written>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut insert = interaction::Entity::insert_many(rows.into_iter().map(active))
+        .on_conflict(
+            OnConflict::columns([interaction::Column::Source, interaction::Column::ExternalId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .into_query();
+    insert.returning(Query::returning().columns([
+        interaction::Column::ClientId,
+        interaction::Column::OccurredAt,
+    ]));
+    let statement = db.get_database_backend().build(&insert);
+    Ok(Written::find_by_statement(statement).all(db).await?)
 }
 
 /// Inserts an interaction, or returns the stored one with the same [`ExternalKey`] unchanged.
@@ -126,7 +137,10 @@ async fn insert_skipping_stored<C: ConnectionTrait>(
 pub async fn insert<C: ConnectionTrait>(db: &C, new: NewInteraction) -> AppResult<Insertion> {
     let key = new.external.clone();
     let model = new.into_model(super::now());
-    if insert_skipping_stored(db, vec![model.clone()]).await? == 1 {
+    if !insert_skipping_stored(db, vec![model.clone()])
+        .await?
+        .is_empty()
+    {
         return Ok(Insertion::Created(model));
     }
     let stored = match &key {
@@ -138,18 +152,21 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewInteraction) -> AppResul
     })
 }
 
-/// Inserts many interactions in chunks, skipping those whose [`ExternalKey`] is already
-/// stored. Returns how many were written.
+/// Inserts many interactions in multi-row statements of [`INSERT_CHUNK`] rows, skipping those
+/// whose [`ExternalKey`] is already stored. Returns what was written.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn insert_many<C: ConnectionTrait>(db: &C, new: Vec<NewInteraction>) -> AppResult<u64> {
+pub async fn insert_many<C: ConnectionTrait>(
+    db: &C,
+    new: Vec<NewInteraction>,
+) -> AppResult<Vec<Written>> {
     let now = super::now();
     let mut rows: Vec<interaction::Model> = new.into_iter().map(|n| n.into_model(now)).collect();
-    let mut written = 0;
+    let mut written = Vec::with_capacity(rows.len());
     while !rows.is_empty() {
         let rest = rows.split_off(rows.len().min(INSERT_CHUNK));
-        written += insert_skipping_stored(db, rows).await?;
+        written.extend(insert_skipping_stored(db, rows).await?);
         rows = rest;
     }
     Ok(written)
@@ -168,47 +185,6 @@ pub async fn by_external_key<C: ConnectionTrait>(
         .filter(interaction::Column::ExternalId.eq(key.external_id.as_str()))
         .one(db)
         .await?)
-}
-
-/// Which of `keys` are already stored, looked up in chunks.
-///
-/// # Errors
-/// On a database failure.
-pub async fn stored_keys<C: ConnectionTrait>(
-    db: &C,
-    keys: &[ExternalKey],
-) -> AppResult<HashSet<ExternalKey>> {
-    let mut stored = HashSet::new();
-    for chunk in keys.chunks(LOOKUP_CHUNK) {
-        // Matching each column against its own list over-selects a little; the exact pairs are
-        // picked out below. It keeps the statement portable and index-friendly.
-        let sources: HashSet<&str> = chunk.iter().map(|k| k.source.as_str()).collect();
-        let ids: HashSet<&str> = chunk.iter().map(|k| k.external_id.as_str()).collect();
-        let wanted: HashSet<&ExternalKey> = chunk.iter().collect();
-        let rows: Vec<(Option<String>, Option<String>)> = interaction::Entity::find()
-            .select_only()
-            .column(interaction::Column::Source)
-            .column(interaction::Column::ExternalId)
-            .filter(
-                Condition::all()
-                    .add(interaction::Column::Source.is_in(sources))
-                    .add(interaction::Column::ExternalId.is_in(ids)),
-            )
-            .into_tuple()
-            .all(db)
-            .await?;
-        stored.extend(rows.into_iter().filter_map(|row| {
-            let (Some(source), Some(external_id)) = row else {
-                return None;
-            };
-            let key = ExternalKey {
-                source,
-                external_id,
-            };
-            wanted.contains(&key).then_some(key)
-        }));
-    }
-    Ok(stored)
 }
 
 /// One page of interactions of all clients, newest first (rows in display order even when

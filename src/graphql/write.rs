@@ -137,9 +137,7 @@ impl Write {
     /// # Errors
     /// On a database failure; nothing is written then.
     pub async fn commit(self, events: impl IntoIterator<Item = Event>) -> AppResult<()> {
-        for event in events {
-            audit::record(&self.tx, self.principal, event).await?;
-        }
+        audit::record_all(&self.tx, self.principal, events).await?;
         self.tx.commit().await?;
         Ok(())
     }

@@ -517,3 +517,45 @@ async fn analytics_cost_the_same_statements_whatever_the_portfolio_size() {
         assert!(count <= 8, "{name} costs {count} statements");
     }
 }
+
+#[tokio::test]
+async fn an_import_costs_the_same_statements_however_many_clients_it_names() {
+    let app = TestApp::spawn().await;
+    let mut clients = Vec::new();
+    for i in 0..40 {
+        clients.push(
+            app.create_client(json!({ "name": format!("Imported {i}") }))
+                .await,
+        );
+    }
+    let at = Utc::now().to_rfc3339();
+    let mut counts = Vec::new();
+    for (batch, named) in [(0, 2), (1, 40)] {
+        let inputs: Vec<serde_json::Value> = (0..400)
+            .map(|i| {
+                json!({
+                    "clientId": clients[i % named],
+                    "kind": "CALL",
+                    "occurredAt": at,
+                    "source": "statements",
+                    "externalId": format!("{batch}-{i}"),
+                })
+            })
+            .collect();
+        app.reset_statements();
+        let data = app
+            .data(
+                "mutation($inputs: [RecordInteractionInput!]!) { importInteractions(inputs: $inputs) { created } }",
+                json!({ "inputs": inputs }),
+            )
+            .await;
+        assert_eq!(data["importInteractions"]["created"], 400);
+        counts.push(app.statement_count());
+    }
+    assert_eq!(
+        counts[0],
+        counts[1],
+        "2 clients vs 40: {counts:?} {:#?}",
+        app.statements_run()
+    );
+}
