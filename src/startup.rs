@@ -30,6 +30,8 @@ pub struct Application {
     scheduler: Option<Scheduled<Rescoring>>,
     /// The scheduled registry re-checks, when `KAIM_RECHECK_INTERVAL` is set.
     rechecker: Option<Scheduled<Rechecks>>,
+    /// The pool, checkpointed when the server stops.
+    db: DatabaseConnection,
 }
 
 impl std::fmt::Debug for Application {
@@ -79,6 +81,7 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
+        let state_db = db.clone();
         let state = app_state(&settings, db, tokens.clone());
         let scheduler = settings.scoring.rescore_interval.map(|interval| {
             let job = Rescoring::new(state.db.clone(), Arc::clone(&state.scoring));
@@ -117,6 +120,7 @@ impl Application {
                 server,
                 scheduler,
                 rechecker,
+                db: state_db,
             },
             first_start,
         ))
@@ -147,6 +151,9 @@ impl Application {
         if let Some((task, rechecker)) = rechecks {
             task.abort();
             rechecker.release().await;
+        }
+        if let Err(err) = db::checkpoint(&self.db).await {
+            tracing::warn!(error = %err, "could not checkpoint the database on shutdown");
         }
         result
     }

@@ -35,6 +35,11 @@ use sea_orm::{
 /// milliseconds however large the database (<https://sqlite.org/lang_analyze.html#approx>).
 const ANALYSIS_LIMIT: u32 = 1000;
 
+/// The size SQLite truncates its write-ahead log back to after a checkpoint (64 MiB): the log
+/// is reused rather than regrown, but one burst of writes (a large import) must not leave it at
+/// gigabytes for good.
+const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
+
 /// Opens the pool. SQLite runs in WAL mode so readers never wait for the writer, with
 /// `synchronous=FULL` so that a commit is on disk before it is acknowledged, power loss
 /// included (`NORMAL` may lose the last transactions then; BENCHMARKS.md has the cost). Each
@@ -60,6 +65,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .foreign_keys(true)
                 .analysis_limit(ANALYSIS_LIMIT)
                 .optimize_on_close(true, ANALYSIS_LIMIT)
+                .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
         })
         .map_sqlx_sqlite_pool_opts(|pool| {
             pool.after_release(|conn, _| {
@@ -115,6 +121,21 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(&tx, None).await?;
     tx.commit().await?;
     optimize(db).await
+}
+
+/// Copies SQLite's write-ahead log into the database and empties it (a truncating checkpoint),
+/// so that a stopped server leaves one database file of its true size. Writers and readers
+/// still running wait for it or make it stop short, which is harmless: the log stays valid.
+/// PostgreSQL manages its own log: a no-op there.
+///
+/// # Errors
+/// On a database failure.
+pub async fn checkpoint<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
+    }
+    Ok(())
 }
 
 /// Gathers SQLite's planner statistics where they are missing or stale: `PRAGMA optimize` with

@@ -239,4 +239,7 @@ async fn on_sigterm_requests_in_flight_finish_new_connections_are_refused_and_ka
     );
     let status = server.0.wait().unwrap();
     assert!(status.success(), "kaim exited with {status}");
+    // The write-ahead log was checkpointed into the database on the way out.
+    let wal = std::fs::metadata(dir.path().join("kaim.db-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "kaim.db-wal left at {wal} bytes");
 }

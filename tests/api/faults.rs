@@ -514,3 +514,35 @@ async fn a_database_file_that_cannot_be_written_is_unavailable_and_not_ready() {
     assert_eq!(ready(&app).await.0, 200);
     app.create_client(json!({ "name": "Writable again" })).await;
 }
+
+#[tokio::test]
+async fn sqlite_truncates_its_write_ahead_log_after_a_checkpoint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("wal.db").display());
+    let pool = db::connect(&url, 2).await.expect("pool");
+    let limit = pool
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA journal_size_limit",
+        ))
+        .await
+        .expect("pragma")
+        .expect("a row");
+    assert_eq!(
+        limit.try_get_by_index::<i64>(0).expect("limit"),
+        64 * 1024 * 1024
+    );
+    pool.execute_unprepared("CREATE TABLE t (x TEXT)")
+        .await
+        .expect("table");
+    pool.execute_unprepared(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) \
+         INSERT INTO t SELECT hex(randomblob(500)) FROM n",
+    )
+    .await
+    .expect("rows");
+    let wal = dir.path().join("wal.db-wal");
+    assert!(std::fs::metadata(&wal).expect("wal").len() > 0);
+    db::checkpoint(&pool).await.expect("checkpoint");
+    assert_eq!(std::fs::metadata(&wal).expect("wal").len(), 0);
+}
