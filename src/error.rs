@@ -187,8 +187,9 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-/// SQLSTATEs of PostgreSQL that a transaction run again may not meet: `40001`
-/// serialization failure, `40P01` deadlock, `55P03` lock not available.
+/// SQLSTATEs of PostgreSQL for a transaction that lost a race, which the same transaction run
+/// again most likely wins: `40001` serialization failure, `40P01` deadlock, `55P03` lock not
+/// available.
 const PG_CONTENTION: [&str; 3] = ["40001", "40P01", "55P03"];
 
 /// SQLSTATE classes and codes of PostgreSQL that say the server cannot serve right now:

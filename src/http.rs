@@ -129,18 +129,21 @@ fn request_id(req: &HttpRequest) -> Option<String> {
     req.extensions().get::<RequestId>().map(ToString::to_string)
 }
 
-/// Internal errors show no cause; their `extensions.requestId` finds the logged one.
-fn tag_internal_errors(req: &HttpRequest, errors: &mut [ServerError]) {
+/// Internal errors and database trouble show no cause; their `extensions.requestId` finds the
+/// logged one.
+fn tag_logged_errors(req: &HttpRequest, errors: &mut [ServerError]) {
     let Some(id) = request_id(req) else {
         return;
     };
+    let logged = [ErrorCode::Internal, ErrorCode::Unavailable]
+        .map(|code| async_graphql::Value::from(code.as_str()));
     for error in errors {
-        let internal = error
+        let cause_logged = error
             .extensions
             .as_ref()
             .and_then(|extensions| extensions.get("code"))
-            .is_some_and(|code| *code == async_graphql::Value::from("INTERNAL"));
-        if internal {
+            .is_some_and(|code| logged.contains(code));
+        if cause_logged {
             error
                 .extensions
                 .get_or_insert_with(Default::default)
@@ -368,7 +371,7 @@ async fn run(
     };
     let (principal, loaders) = request_data(state, principal);
     let mut response = schema.execute(request.data(principal).data(loaders)).await;
-    tag_internal_errors(req, &mut response.errors);
+    tag_logged_errors(req, &mut response.errors);
     response
 }
 
@@ -465,7 +468,7 @@ fn request_error(req: &HttpRequest, status: StatusCode, code: &str, message: &st
         .extend_with(|_, ext| ext.set("code", code))
         .extensions;
     let mut errors = vec![error];
-    tag_internal_errors(req, &mut errors);
+    tag_logged_errors(req, &mut errors);
     let response = async_graphql::Response::from_errors(errors);
     json_response(req, status, &response)
 }

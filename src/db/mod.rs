@@ -21,14 +21,14 @@ pub mod users;
 
 use std::time::Duration;
 
-use crate::error::{AppError, AppResult};
 use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
-
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
 };
+
+use crate::error::{AppError, AppResult};
 
 /// Rows SQLite's `ANALYZE` reads per index. Approximate statistics are all the planner needs to
 /// tell a selective index from one that matches every row, and the bound keeps an analysis to

@@ -511,6 +511,10 @@ async fn a_database_file_that_cannot_be_written_is_unavailable_and_not_ready() {
         "UNAVAILABLE",
         "{created}"
     );
+    assert!(
+        created["errors"][0]["extensions"]["requestId"].is_string(),
+        "the cause is logged under the request id the error names: {created}"
+    );
     assert_eq!(ready(&app).await.0, 200);
     app.create_client(json!({ "name": "Writable again" })).await;
 }
