@@ -135,16 +135,39 @@ pub async fn fresh_postgres() -> Option<String> {
     Some(format!("{prefix}/{name}"))
 }
 
+/// A server just started by [`serve`], before a test app is made of it.
+struct Running {
+    address: String,
+    db: DatabaseConnection,
+    statements: Arc<AtomicUsize>,
+    statement_log: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Running {
+    fn into_app(
+        self,
+        settings: Settings,
+        admin_token: String,
+        admin_id: Uuid,
+        data_dir: TempDir,
+    ) -> TestApp {
+        TestApp {
+            address: self.address,
+            client: reqwest::Client::new(),
+            db: self.db,
+            statements: self.statements,
+            statement_log: self.statement_log,
+            settings,
+            admin_token,
+            admin_id,
+            _data_dir: data_dir,
+        }
+    }
+}
+
 /// Connects to the database of `settings` through a connection that counts statements and
-/// starts a server on it: its address, the connection, the count and the statements' SQL.
-async fn serve(
-    settings: &Settings,
-) -> (
-    String,
-    DatabaseConnection,
-    Arc<AtomicUsize>,
-    Arc<std::sync::Mutex<Vec<String>>>,
-) {
+/// starts a server on it.
+async fn serve(settings: &Settings) -> Running {
     let mut db = startup::connect(settings).await.expect("connect");
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&statements);
@@ -161,7 +184,12 @@ async fn serve(
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    (address, db, statements, statement_log)
+    Running {
+        address,
+        db,
+        statements,
+        statement_log,
+    }
 }
 
 impl TestApp {
@@ -180,9 +208,9 @@ impl TestApp {
         let database_url = fresh_postgres().await;
         let mut settings = test_settings(data_dir.path().to_path_buf(), database_url);
         configure(&mut settings);
-        let (address, db, statements, statement_log) = serve(&settings).await;
+        let running = serve(&settings).await;
         let admin = db::users::insert(
-            &db,
+            &running.db,
             db::users::NewUser {
                 name: "Test Admin".into(),
                 email: Some("admin@example.com".into()),
@@ -203,17 +231,7 @@ impl TestApp {
                 Duration::from_secs(3600),
             )
             .unwrap_or_default();
-        Self {
-            address,
-            client: reqwest::Client::new(),
-            db,
-            statements,
-            statement_log,
-            settings,
-            admin_token,
-            admin_id: admin.id,
-            _data_dir: data_dir,
-        }
+        running.into_app(settings, admin_token, admin.id, data_dir)
     }
 
     /// Starts another instance on this app's database, as a second server behind a load
@@ -225,18 +243,9 @@ impl TestApp {
             settings.database_url = Some(self.settings.database_url());
         }
         settings.data_dir = data_dir.path().to_path_buf();
-        let (address, db, statements, statement_log) = serve(&settings).await;
-        Self {
-            address,
-            client: reqwest::Client::new(),
-            db,
-            statements,
-            statement_log,
-            settings,
-            admin_token: self.admin_token.clone(),
-            admin_id: self.admin_id,
-            _data_dir: data_dir,
-        }
+        serve(&settings)
+            .await
+            .into_app(settings, self.admin_token.clone(), self.admin_id, data_dir)
     }
 
     /// Creates a user with `role` and returns a token for them and their global id.
@@ -301,6 +310,18 @@ impl TestApp {
             )
             .await;
         data["createClient"]["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates `count` clients named `{prefix} {i}` and returns their ids.
+    pub async fn create_clients(&self, prefix: &str, count: usize) -> Vec<String> {
+        let mut ids = Vec::with_capacity(count);
+        for i in 0..count {
+            ids.push(
+                self.create_client(json!({ "name": format!("{prefix} {i}") }))
+                    .await,
+            );
+        }
+        ids
     }
 
     /// Starts counting statements from zero.

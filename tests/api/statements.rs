@@ -521,13 +521,7 @@ async fn analytics_cost_the_same_statements_whatever_the_portfolio_size() {
 #[tokio::test]
 async fn an_import_costs_the_same_statements_however_many_clients_it_names() {
     let app = TestApp::spawn().await;
-    let mut clients = Vec::new();
-    for i in 0..40 {
-        clients.push(
-            app.create_client(json!({ "name": format!("Imported {i}") }))
-                .await,
-        );
-    }
+    let clients = app.create_clients("Imported", 40).await;
     let at = Utc::now().to_rfc3339();
     let mut counts = Vec::new();
     for (batch, named) in [(0, 2), (1, 40)] {
