@@ -130,6 +130,13 @@ pub struct JwtSettings {
         value_parser = parse_role_mapping
     )]
     pub role_map: Vec<RoleMapping>,
+
+    /// How long a token's user and revocation check is trusted before the database is asked
+    /// again: the longest a revocation, a role change or a deleted user made on another
+    /// instance goes unnoticed here (on the instance that made it, it holds at once). `0s`
+    /// asks on every request.
+    #[arg(long = "token-recheck", env = "KAIM_TOKEN_RECHECK", default_value = "1s", value_parser = parse_duration)]
+    pub recheck: Duration,
 }
 
 /// A role name of the identity provider that stands for a kaim role.

@@ -1,7 +1,7 @@
 //! The only actix-web code: `/graphql` (POST and GET), GraphiQL, health probes and the BI
 //! exports; CORS, security headers and request ids on every response.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use actix_cors::Cors;
 use actix_web::{
@@ -15,9 +15,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use async_graphql::{
-    ErrorExtensions as _, ServerError, http::GraphiQLSource, parser::types::OperationType,
-};
+use async_graphql::{ErrorExtensions as _, ServerError, http::GraphiQLSource};
 use base64::{Engine as _, prelude::BASE64_STANDARD};
 use entity::enums::Role;
 use sha2::{Digest as _, Sha256};
@@ -249,14 +247,7 @@ async fn graphql_get(
     }
     let operation = request.operation_name.clone();
     if let Ok(document) = request.parsed_query() {
-        let is_mutation = document.operations.iter().any(|(name, op)| {
-            let selected = match (&operation, name) {
-                (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
-                (None, _) => true,
-                (Some(_), None) => false,
-            };
-            selected && op.node.ty != OperationType::Query
-        });
+        let is_mutation = limits::is_mutation(document, operation.as_deref());
         if is_mutation {
             let mut response = request_error(
                 &req,
@@ -370,7 +361,12 @@ async fn run(
         request
     };
     let (principal, loaders) = request_data(state, principal);
-    let mut response = schema.execute(request.data(principal).data(loaders)).await;
+    let execution = limits::execute(
+        schema,
+        request.data(principal).data(Arc::clone(&loaders)),
+        limits,
+    );
+    let mut response = loaders.track(execution).await;
     tag_logged_errors(req, &mut response.errors);
     response
 }

@@ -13,6 +13,7 @@ mod m20261129_000007_registry_rechecks;
 mod m20261129_000008_export_indexes;
 mod m20261129_000009_external_subjects;
 mod m20261129_000010_registry_search_cache;
+mod m20261204_000011_current_client_indexes;
 
 /// Every migration, in the order it applies.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_export_indexes::Migration),
             Box::new(m20261129_000009_external_subjects::Migration),
             Box::new(m20261129_000010_registry_search_cache::Migration),
+            Box::new(m20261204_000011_current_client_indexes::Migration),
         ]
     }
 }

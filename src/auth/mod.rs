@@ -149,7 +149,13 @@ pub struct TokenService {
     /// The role claim's path: one segment per nested object.
     role_claim: String,
     role_map: Vec<RoleMapping>,
+    /// Recent answers of the user and revocation lookup, shared by the service's clones;
+    /// none when every request asks the database (`KAIM_TOKEN_RECHECK=0s`).
+    standings: Option<moka::future::Cache<(String, Option<Uuid>), Standing>>,
 }
+
+/// Tokens whose standing is kept at once; beyond it the least used are dropped.
+const STANDING_CAPACITY: u64 = 10_000;
 
 impl std::fmt::Debug for TokenService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -228,36 +234,68 @@ impl TokenService {
             audience: settings.audience.clone(),
             role_claim: settings.role_claim.clone(),
             role_map: settings.role_map.clone(),
+            standings: (!settings.recheck.is_zero()).then(|| {
+                moka::future::Cache::builder()
+                    .max_capacity(STANDING_CAPACITY)
+                    .time_to_live(settings.recheck)
+                    .build()
+            }),
         })
     }
 
-    /// Authenticates a request's bearer token: [`Self::verify`], then one database lookup
-    /// of the token's user and that the token (by `jti`) is not revoked, so a revocation on any
-    /// instance holds on every instance.
+    /// Authenticates a request's bearer token: [`Self::verify`], then the token's user and
+    /// whether the token (by `jti`) is revoked, so a revocation on any instance holds on every
+    /// instance. That lookup is one statement, made at most once per `KAIM_TOKEN_RECHECK` for
+    /// a token (concurrent requests with the same token wait for the same lookup), so busy
+    /// clients do not pay a round trip per request.
     ///
     /// The user is the one whose id is `sub`, else the one whose external subject is `sub`.
     /// The role is the token's (see [`Self::verify`]), else the user's role in kaim.
     ///
     /// # Errors
     /// As [`Self::verify`]; `Revoked`; `UnknownUser` (a UUID `sub`) or `UnknownSubject`
-    /// when no user matches; `Unavailable` when the database fails.
+    /// when no user matches; `Unavailable` when the database fails (never remembered).
     pub async fn authenticate<C: ConnectionTrait>(
         &self,
         db: &C,
         token: &str,
     ) -> Result<Principal, AuthError> {
         let verified = self.verify(token).await?;
-        match crate::db::tokens::standing(db, &verified.subject, verified.jti).await {
+        let subject = verified.subject;
+        let lookup = crate::db::tokens::standing(db, &subject, verified.jti);
+        let standing = match &self.standings {
+            Some(standings) => {
+                standings
+                    .try_get_with((subject.clone(), verified.jti), lookup)
+                    .await
+            }
+            None => lookup.await.map_err(std::sync::Arc::new),
+        };
+        match standing {
             Ok(Standing::Valid { user_id, role }) => Ok(Principal {
                 user_id,
                 role: verified.role.unwrap_or(role),
             }),
             Ok(Standing::Revoked) => Err(AuthError::Revoked),
-            Ok(Standing::UnknownUser) if Uuid::try_parse(&verified.subject).is_ok() => {
+            Ok(Standing::UnknownUser) if Uuid::try_parse(&subject).is_ok() => {
                 Err(AuthError::UnknownUser)
             }
             Ok(Standing::UnknownUser) => Err(AuthError::UnknownSubject),
-            Err(err) => Err(AuthError::Unavailable(err.into_error())),
+            // Requests that waited for the same lookup share its error; the first owns it.
+            Err(shared) => Err(AuthError::Unavailable(
+                std::sync::Arc::try_unwrap(shared).map_or_else(
+                    |shared| format!("{shared:?}").into(),
+                    crate::error::AppError::into_error,
+                ),
+            )),
+        }
+    }
+
+    /// Forgets every remembered standing, after a change to tokens or users on this instance,
+    /// so that it holds here from the next request on.
+    pub fn forget_standings(&self) {
+        if let Some(standings) = &self.standings {
+            standings.invalidate_all();
         }
     }
 

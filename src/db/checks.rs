@@ -8,8 +8,8 @@ use futures::TryStreamExt;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter,
-    QuerySelect, QueryTrait, Select, StreamTrait,
+    Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QuerySelect,
+    QueryTrait, Select, StreamTrait,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query, Value, WindowStatement},
 };
 use uuid::Uuid;
@@ -221,7 +221,11 @@ pub async fn facts_by_clients<C: ConnectionTrait + StreamTrait>(
     let mut facts = HashMap::with_capacity(client_ids.len());
     fold_recent(
         db,
-        Condition::all().add(financial_check::Column::ClientId.is_in(client_ids.iter().copied())),
+        Condition::all().add(super::one_of(
+            ConnectionTrait::get_database_backend(db),
+            financial_check::Column::ClientId,
+            client_ids,
+        )),
         |id, folded| {
             facts.insert(id, folded);
         },

@@ -335,7 +335,11 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<client::Mode
 /// On a database failure.
 pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<Vec<client::Model>> {
     Ok(client::Entity::find()
-        .filter(client::Column::Id.is_in(ids.iter().copied()))
+        .filter(super::one_of(
+            db.get_database_backend(),
+            client::Column::Id,
+            ids,
+        ))
         .all(db)
         .await?)
 }
@@ -419,7 +423,11 @@ pub async fn registry_ids_by_clients<C: ConnectionTrait>(
     client_ids: &[Uuid],
 ) -> AppResult<Vec<registry_id::Model>> {
     Ok(registry_id::Entity::find()
-        .filter(registry_id::Column::ClientId.is_in(client_ids.iter().copied()))
+        .filter(super::one_of(
+            db.get_database_backend(),
+            registry_id::Column::ClientId,
+            client_ids,
+        ))
         .order_by_asc(registry_id::Column::Scheme)
         .order_by_asc(registry_id::Column::Value)
         .all(db)
@@ -616,7 +624,11 @@ pub async fn revenue_12m<C: ConnectionTrait>(
             ])),
             "total",
         )
-        .filter(interaction::Column::ClientId.is_in(client_ids.iter().copied()))
+        .filter(super::one_of(
+            db.get_database_backend(),
+            interaction::Column::ClientId,
+            client_ids,
+        ))
         .filter(interaction::Column::Kind.eq(InteractionKind::Order))
         .filter(interaction::Column::OccurredAt.gte(revenue_window_start(now)))
         .filter(interaction::Column::AmountE4.is_not_null())

@@ -216,7 +216,11 @@ pub async fn by_clients<C: ConnectionTrait>(
         .into();
     let rows = registry_cache::Entity::find()
         .join(JoinType::InnerJoin, identifiers)
-        .filter(registry_id::Column::ClientId.is_in(client_ids.iter().copied()))
+        .filter(super::one_of(
+            db.get_database_backend(),
+            registry_id::Column::ClientId,
+            client_ids,
+        ))
         .order_by_desc(registry_cache::Column::FetchedAt)
         .order_by_asc(registry_cache::Column::Id)
         .select_also(registry_id::Entity)

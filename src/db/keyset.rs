@@ -4,9 +4,12 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order,
-    QueryFilter, QuerySelect, QueryTrait, Select,
-    sea_query::{Asterisk, Expr, ExprTrait, Func, Query, SimpleExpr, Value, WindowStatement},
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Order,
+    QueryFilter, QuerySelect, QueryTrait, Select, Statement,
+    sea_query::{
+        Alias, Asterisk, Expr, ExprTrait, Func, PostgresQueryBuilder, Query, SimpleExpr, Value,
+        WindowStatement,
+    },
 };
 use uuid::Uuid;
 
@@ -49,23 +52,45 @@ pub struct Window {
     pub cursor: Option<Vec<Value>>,
 }
 
-/// Rows strictly beyond `values` in the order of `keys` (walked backwards when `reverse`):
-/// `(k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...`, which unlike a row-value comparison allows
-/// mixed directions.
+/// Rows strictly beyond `values` in the order of `keys` (walked backwards when `reverse`).
+///
+/// When every key sorts the same way (the common case: one term and the id), this is the
+/// row-value comparison `(k1, k2, ...) > (v1, v2, ...)`, which both databases use as one
+/// index range condition, so a deep page starts where the index says rather than after
+/// filtering every row before it. Mixed directions need the expanded form
+/// `(k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...`.
 #[must_use]
 pub fn beyond(keys: &[SortKey], values: &[Value], reverse: bool) -> Condition {
+    let keys = &keys[..keys.len().min(values.len())];
+    let values = &values[..keys.len()];
+    let Some(first) = keys.first() else {
+        return Condition::all();
+    };
+    let ascending = matches!(first.order(reverse), Order::Asc);
+    if keys
+        .iter()
+        .all(|key| matches!(key.order(reverse), Order::Asc) == ascending)
+    {
+        let left = Expr::tuple(keys.iter().map(|key| key.expr.clone()));
+        let right = Expr::tuple(values.iter().cloned().map(Expr::val));
+        let step = if ascending {
+            left.gt(right)
+        } else {
+            left.lt(right)
+        };
+        return Condition::all().add(step);
+    }
     let mut any = Condition::any();
     for (i, key) in keys.iter().enumerate() {
-        let Some(value) = values.get(i) else { break };
         let mut all = Condition::all();
         for (prev, prev_value) in keys.iter().zip(values).take(i) {
             all = all.add(Expr::expr(prev.expr.clone()).eq(prev_value.clone()));
         }
         let term = Expr::expr(key.expr.clone());
         let step = if matches!(key.order(reverse), Order::Asc) {
-            term.gt(value.clone())
+            term.gt(values[i].clone())
         } else {
-            term.lt(value.clone())
+            term.lt(values[i].clone())
         };
         any = any.add(all.add(step));
     }
@@ -73,9 +98,14 @@ pub fn beyond(keys: &[SortKey], values: &[Value], reverse: bool) -> Condition {
 }
 
 /// The first `window.limit + 1` rows of each parent in `parents`, ordered by `keys` within each
-/// parent, in one statement (`ROW_NUMBER() OVER (PARTITION BY parent ...)`), so a nested
-/// connection costs one query for a whole page of parents. Rows come grouped by parent, each
-/// group in display order.
+/// parent, in one statement, so a nested connection costs one query for a whole page of
+/// parents. Rows come grouped by parent, each group in walking order (display order, reversed
+/// when `window.backward`).
+///
+/// PostgreSQL walks each parent's index range and stops after the page
+/// (`unnest($n::uuid[]) CROSS JOIN LATERAL (... ORDER BY ... LIMIT ...)`, one statement shape
+/// for any number of parents); SQLite, which has no `LATERAL`, numbers each parent's rows
+/// (`ROW_NUMBER() OVER (PARTITION BY parent ...)`).
 ///
 /// # Errors
 /// On a database failure.
@@ -91,6 +121,30 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    let limit = i64::try_from(window.limit.saturating_add(1)).unwrap_or(i64::MAX);
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        const PARENTS: &str = "kaim_parents";
+        let mut inner = select
+            .filter(Expr::col(parent).equals((Alias::new(PARENTS), Alias::new("id"))))
+            .into_query();
+        if let Some(cursor) = &window.cursor {
+            inner.cond_where(beyond(keys, cursor, window.backward));
+        }
+        for key in keys {
+            inner.order_by_expr(key.expr.clone(), key.order(window.backward));
+        }
+        inner.limit(limit.unsigned_abs());
+        let (sql, mut values) = inner.build(PostgresQueryBuilder);
+        values.0.push(parents.to_vec().into());
+        let sql = format!(
+            "SELECT kaim_page.* FROM unnest(${}::uuid[]) AS {PARENTS}(id) \
+             CROSS JOIN LATERAL ({sql}) AS kaim_page",
+            values.0.len()
+        );
+        let statement = Statement::from_sql_and_values(backend, sql, values);
+        return E::find().from_raw_sql(statement).all(db).await;
+    }
     const ROW_NUMBER: &str = "kaim_row_number";
     let mut inner = select
         .filter(parent.is_in(parents.iter().copied()))
@@ -103,22 +157,14 @@ where
         partition.order_by_expr(key.expr.clone(), key.order(window.backward));
     }
     inner.expr_window_as(Func::cust("ROW_NUMBER"), partition, ROW_NUMBER);
-    let limit = i64::try_from(window.limit.saturating_add(1)).unwrap_or(i64::MAX);
     let outer = Query::select()
         .column(Asterisk)
         .from_subquery(inner, "ranked")
         .and_where(Expr::col(ROW_NUMBER).lte(limit))
         .order_by(parent, Order::Asc)
-        .order_by(
-            ROW_NUMBER,
-            if window.backward {
-                Order::Desc
-            } else {
-                Order::Asc
-            },
-        )
+        .order_by(ROW_NUMBER, Order::Asc)
         .to_owned();
-    let statement = db.get_database_backend().build(&outer);
+    let statement = backend.build(&outer);
     E::find().from_raw_sql(statement).all(db).await
 }
 
@@ -146,7 +192,7 @@ where
         .select_only()
         .column_as(parent, "parent")
         .column_as(Expr::col(Asterisk).count(), "total")
-        .filter(parent.is_in(parents.iter().copied()))
+        .filter(super::one_of(db.get_database_backend(), parent, parents))
         .group_by(parent)
         .into_model::<ParentCount>()
         .all(db)

@@ -233,9 +233,25 @@ where
     E: sea_orm::EntityTrait,
     C: sea_orm::ConnectionTrait,
 {
-    use sea_orm::{ColumnTrait, QueryFilter};
+    use sea_orm::QueryFilter;
     Ok(E::find()
-        .filter(column.is_in(ids.iter().copied()))
+        .filter(one_of(db.get_database_backend(), column, ids))
         .all(db)
         .await?)
+}
+
+/// `column` holds one of `ids`. On PostgreSQL: `column = ANY($1)` with the ids as one array
+/// parameter, so a batch has one statement shape however many ids it has, prepared once per
+/// connection (an `IN ($1, ..., $n)` list is a new statement for every length). SQLite, which
+/// prepares cheaply in process and has no array type, gets the `IN` list.
+pub fn one_of<Col: sea_orm::ColumnTrait>(
+    backend: DatabaseBackend,
+    column: Col,
+    ids: &[uuid::Uuid],
+) -> sea_orm::sea_query::SimpleExpr {
+    if backend == DatabaseBackend::Postgres && !ids.is_empty() {
+        column.eq_any(ids.iter().copied())
+    } else {
+        column.is_in(ids.iter().copied())
+    }
 }

@@ -5,8 +5,7 @@ use entity::{
     need,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -42,7 +41,11 @@ pub async fn by_clients<C: ConnectionTrait>(
     client_ids: &[Uuid],
 ) -> AppResult<Vec<need::Model>> {
     Ok(need::Entity::find()
-        .filter(need::Column::ClientId.is_in(client_ids.iter().copied()))
+        .filter(super::one_of(
+            db.get_database_backend(),
+            need::Column::ClientId,
+            client_ids,
+        ))
         .order_by_asc(need::Column::Priority)
         .order_by_asc(need::Column::Id)
         .all(db)

@@ -24,7 +24,11 @@ pub async fn by_clients<C: ConnectionTrait>(
     client_ids: &[Uuid],
 ) -> AppResult<Vec<account_plan::Model>> {
     Ok(account_plan::Entity::find()
-        .filter(account_plan::Column::ClientId.is_in(client_ids.iter().copied()))
+        .filter(super::one_of(
+            db.get_database_backend(),
+            account_plan::Column::ClientId,
+            client_ids,
+        ))
         .order_by_desc(account_plan::Column::CreatedAt)
         .order_by_desc(account_plan::Column::Id)
         .all(db)
@@ -40,7 +44,11 @@ pub async fn objectives_by_plans<C: ConnectionTrait>(
     plan_ids: &[Uuid],
 ) -> AppResult<Vec<plan_objective::Model>> {
     Ok(plan_objective::Entity::find()
-        .filter(plan_objective::Column::PlanId.is_in(plan_ids.iter().copied()))
+        .filter(super::one_of(
+            db.get_database_backend(),
+            plan_objective::Column::PlanId,
+            plan_ids,
+        ))
         .order_by_asc(plan_objective::Column::Position)
         .all(db)
         .await?)
@@ -55,7 +63,11 @@ pub async fn actions_by_plans<C: ConnectionTrait>(
     plan_ids: &[Uuid],
 ) -> AppResult<Vec<plan_action::Model>> {
     Ok(plan_action::Entity::find()
-        .filter(plan_action::Column::PlanId.is_in(plan_ids.iter().copied()))
+        .filter(super::one_of(
+            db.get_database_backend(),
+            plan_action::Column::PlanId,
+            plan_ids,
+        ))
         .order_by_asc(plan_action::Column::Position)
         .all(db)
         .await?)

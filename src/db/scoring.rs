@@ -719,7 +719,11 @@ pub async fn current_by_clients<C: ConnectionTrait>(
 ) -> AppResult<Vec<score::Model>> {
     Ok(score::Entity::find()
         .filter(score::Column::IsCurrent.eq(true))
-        .filter(score::Column::ClientId.is_in(client_ids.iter().copied()))
+        .filter(super::one_of(
+            db.get_database_backend(),
+            score::Column::ClientId,
+            client_ids,
+        ))
         .all(db)
         .await?)
 }

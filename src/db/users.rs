@@ -61,7 +61,11 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<user
 /// On a database failure.
 pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<Vec<user::Model>> {
     Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .filter(super::one_of(
+            db.get_database_backend(),
+            user::Column::Id,
+            ids,
+        ))
         .all(db)
         .await?)
 }

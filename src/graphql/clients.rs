@@ -770,6 +770,7 @@ pub async fn client_page(
     let db = ctx.db();
     let now = db::now();
     let rows = store::list(db, &filter, &orders, &window, now).await?;
+    ctx.loaders().saw_clients(&rows);
     let ids: Vec<_> = rows.iter().map(|c| c.id).collect();
     let revenue = if orders
         .iter()

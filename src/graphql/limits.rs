@@ -1,6 +1,6 @@
-//! Query limits: what one GraphQL request may ask of the server. Everything is checked here, in
-//! one extension, before any resolver runs (the execution deadline excepted), and every refusal
-//! is `QUERY_TOO_COMPLEX` naming the limit and its value.
+//! Query limits: what one GraphQL request may ask of the server. Everything is checked here,
+//! around the schema ([`execute`]), before any resolver runs (the execution deadline excepted),
+//! and every refusal is `QUERY_TOO_COMPLEX` naming the limit and its value.
 //!
 //! - before parsing: characters and lexical tokens of the document (and bracket nesting, which
 //!   the recursive parser must not see unbounded);
@@ -13,24 +13,17 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{
-        Arc, OnceLock,
-        atomic::{AtomicBool, Ordering},
-    },
     time::Duration,
 };
 
 use async_graphql::{
-    IntrospectionMode, Request, Response, ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-        NextPrepareRequest, NextValidation,
-    },
+    IntrospectionMode, Request, Response, ServerError,
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
 use tokio::time::Instant;
 
+use super::AppSchema;
 use crate::{
     config::LimitSettings,
     error::{AppError, DbTrouble, Trouble},
@@ -59,138 +52,44 @@ impl Deadline {
     }
 }
 
-/// The async-graphql extension enforcing [`LimitSettings`].
-#[derive(Debug, Clone)]
-pub struct QueryLimits {
-    limits: Arc<LimitSettings>,
-}
-
-impl QueryLimits {
-    /// Enforces `limits`.
-    #[must_use]
-    pub fn new(limits: LimitSettings) -> Self {
-        Self {
-            limits: Arc::new(limits),
+/// Runs `request` on `schema` within `limits`: the size of the document before it is parsed,
+/// its shape once parsed (here, once: the schema reuses the parsed document), complexity in
+/// validation and the deadline around execution.
+///
+/// Every check is made once per request, around the schema rather than inside it: an
+/// async-graphql extension, even one with only request-level hooks, makes the executor wrap
+/// every field and list item in the extension chain.
+pub async fn execute(schema: &AppSchema, mut request: Request, limits: &LimitSettings) -> Response {
+    if let Err(err) = check_size(&request.query, limits) {
+        return Response::from_errors(vec![server_error(&err)]);
+    }
+    let introspection_disabled = request.introspection_mode == IntrospectionMode::Disabled;
+    let operation = request.operation_name.clone();
+    let mutation = match request.parsed_query() {
+        Ok(document) => {
+            if let Err(err) = check_document(document, limits, introspection_disabled) {
+                return Response::from_errors(vec![server_error(&err)]);
+            }
+            is_mutation(document, operation.as_deref())
         }
-    }
-}
-
-impl ExtensionFactory for QueryLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension {
-            limits: Arc::clone(&self.limits),
-            introspection_disabled: AtomicBool::new(false),
-            operations: OnceLock::new(),
-        })
-    }
-}
-
-/// One per request execution.
-struct LimitsExtension {
-    limits: Arc<LimitSettings>,
-    /// The request's own introspection switch, seen before parsing.
-    introspection_disabled: AtomicBool,
-    /// The document's operations: name, and whether it is a mutation.
-    operations: OnceLock<Vec<(Option<String>, bool)>>,
-}
-
-impl LimitsExtension {
-    /// Whether the operation executed under `name` is a mutation.
-    fn is_mutation(&self, name: Option<&str>) -> bool {
-        self.operations.get().is_some_and(|operations| match name {
-            Some(name) => operations
-                .iter()
-                .any(|(op, mutation)| *mutation && op.as_deref() == Some(name)),
-            None => matches!(operations.as_slice(), [(_, true)]),
-        })
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        check_size(&request.query, &self.limits).map_err(|err| server_error(&err))?;
-        self.introspection_disabled.store(
-            request.introspection_mode == IntrospectionMode::Disabled,
-            Ordering::Relaxed,
-        );
-        let deadline = Deadline(Instant::now() + self.limits.query_timeout);
-        next.run(ctx, request.data(deadline)).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(map_builtin_error)?;
-        let introspection_disabled = self.introspection_disabled.load(Ordering::Relaxed);
-        check_document(&document, &self.limits, introspection_disabled)
-            .map_err(|err| server_error(&err))?;
-        let operations = document
-            .operations
-            .iter()
-            .map(|(name, op)| {
-                (
-                    name.map(ToString::to_string),
-                    op.node.ty == OperationType::Mutation,
-                )
-            })
-            .collect();
-        let _ = self.operations.set(operations);
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|error| {
-                    if error.message == "Query is too complex." {
-                        server_error(&AppError::QueryTooComplex(format!(
-                            "the query's complexity is over {}, the most allowed (each field costs 1; a connection costs its page size times what is selected under it)",
-                            self.limits.max_complexity
-                        )))
-                    } else {
-                        error
-                    }
-                })
-                .collect()
-        })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let deadline = self.limits.query_timeout;
-        let at = ctx
-            .data_opt::<Deadline>()
-            .map_or_else(|| Instant::now() + deadline, |at| at.0);
-        if let Ok(response) = tokio::time::timeout_at(at, next.run(ctx, operation_name)).await {
+        Err(err) => return Response::from_errors(vec![err]),
+    };
+    let at = Instant::now() + limits.query_timeout;
+    let run = schema.execute(request.data(Deadline(at)));
+    match tokio::time::timeout_at(at, run).await {
+        Ok(mut response) => {
+            for error in &mut response.errors {
+                name_builtin_limit(error, limits);
+            }
             response
-        } else {
+        }
+        Err(_) => {
+            let deadline = limits.query_timeout;
             tracing::warn!(?deadline, "a GraphQL operation ran out of time");
             let limit = humantime::format_duration(deadline);
             // Reads do not wait on locks; a write that runs out of time was most likely waiting
             // for the database, and is worth sending again rather than cutting down.
-            let error = if self.is_mutation(operation_name) {
+            let error = if mutation {
                 AppError::Unavailable(DbTrouble {
                     kind: Trouble::Contention,
                     cause: format!("a mutation ran longer than {limit}").into(),
@@ -205,29 +104,46 @@ impl Extension for LimitsExtension {
     }
 }
 
+/// Whether the operation executed under `name` is a mutation (or a subscription: anything but
+/// a read).
+pub fn is_mutation(document: &ExecutableDocument, name: Option<&str>) -> bool {
+    document.operations.iter().any(|(op, definition)| {
+        let selected = match (name, op) {
+            (Some(wanted), Some(op)) => wanted == op.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        selected && definition.node.ty != OperationType::Query
+    })
+}
+
+/// async-graphql's own limits (complexity, checked in validation; recursion depth, checked
+/// after parsing) are limits like ours, and answer as ours do.
+fn name_builtin_limit(error: &mut ServerError, limits: &LimitSettings) {
+    let mapped = if error.message == "Query is too complex." {
+        AppError::QueryTooComplex(format!(
+            "the query's complexity is over {}, the most allowed (each field costs 1; a connection costs its page size times what is selected under it)",
+            limits.max_complexity
+        ))
+    } else if error
+        .message
+        .starts_with("The recursion depth of the query")
+    {
+        AppError::QueryTooComplex(format!("the query nests too deeply: {}", error.message))
+    } else {
+        return;
+    };
+    let locations = std::mem::take(&mut error.locations);
+    *error = server_error(&mapped);
+    error.locations = locations;
+}
+
 /// The error the caller sees, with its `extensions.code`.
 fn server_error(err: &AppError) -> ServerError {
     let error = err.to_graphql();
     let mut server = ServerError::new(error.message, None);
     server.extensions = error.extensions;
     server
-}
-
-/// async-graphql's own recursion limit, applied while parsing, is a limit like ours.
-fn map_builtin_error(error: ServerError) -> ServerError {
-    if error
-        .message
-        .starts_with("The recursion depth of the query")
-    {
-        let mut mapped = server_error(&AppError::QueryTooComplex(format!(
-            "the query nests too deeply: {}",
-            error.message
-        )));
-        mapped.locations = error.locations;
-        mapped
-    } else {
-        error
-    }
 }
 
 fn too_many(count: usize, what: &str, max: usize) -> AppError {

@@ -2,7 +2,15 @@
 //! fetched for all parents of a response level in one statement. One `DataLoader` serves every
 //! key type; loaders live for one request, so nothing is cached across requests.
 
-use std::{collections::HashMap, hash::Hash, marker::PhantomData, sync::Arc};
+use std::{
+    collections::HashMap,
+    hash::Hash,
+    marker::PhantomData,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
@@ -24,6 +32,11 @@ use crate::{
 /// The request's loaders.
 pub struct Loaders {
     loader: DataLoader<Db>,
+    polls: Arc<Polls>,
+    /// Clients this request has read as a page of clients, so that what hangs under them
+    /// (`contacts { client { ... } }`) answers from those rows instead of reading them again.
+    /// Forgotten when the request writes ([`Self::forget_read`]).
+    seen_clients: std::sync::Mutex<HashMap<Uuid, client::Model>>,
 }
 
 impl std::fmt::Debug for Loaders {
@@ -42,19 +55,97 @@ fn to_gql(err: AppError) -> async_graphql::Error {
     err.into()
 }
 
+/// How often the request's execution has been polled; see [`Loaders::track`].
+#[derive(Debug, Default)]
+struct Polls(AtomicU64);
+
+impl Polls {
+    fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The most times a batch lets the request run first, so a request that never rests cannot
+/// hold its batches back.
+const MAX_BATCH_YIELDS: usize = 256;
+
 impl Loaders {
     #[must_use]
     pub fn new(state: &AppState) -> Self {
+        let polls = Arc::new(Polls::default());
+        let batch_polls = Arc::clone(&polls);
         Self {
             loader: DataLoader::new(
                 Db {
                     db: state.db.clone(),
                     max_page_size: state.api.max_page_size,
                 },
-                // Batches run on tasks of their own; they log under the request's span, so an
-                // error's cause carries the request id its response names.
-                |batch| tokio::spawn(tracing::Instrument::in_current_span(batch)),
-            ),
+                // A batch waits until the resolvers of its level have all asked: it yields to
+                // the request until a turn passes in which the request did not run (its task
+                // rests only when every pending resolver waits on a load). async-graphql's
+                // own wait (1 ms per level by default) is set to none below; a timer would
+                // only add latency. Batches log under the request's span, so an error's cause
+                // carries the request id its response names.
+                move |batch| {
+                    let polls = Arc::clone(&batch_polls);
+                    let after_rest = async move {
+                        for _ in 0..MAX_BATCH_YIELDS {
+                            let seen = polls.count();
+                            tokio::task::yield_now().await;
+                            if polls.count() == seen {
+                                break;
+                            }
+                        }
+                        batch.await;
+                    };
+                    tokio::spawn(tracing::Instrument::in_current_span(after_rest))
+                },
+            )
+            .delay(std::time::Duration::ZERO),
+            polls,
+            seen_clients: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Runs the request's execution, counting its polls, which tell its batches when every
+    /// resolver of a level has asked.
+    pub async fn track<F: Future>(&self, execution: F) -> F::Output {
+        let mut execution = std::pin::pin!(execution);
+        std::future::poll_fn(|cx| {
+            self.polls.0.fetch_add(1, Ordering::Relaxed);
+            execution.as_mut().poll(cx)
+        })
+        .await
+    }
+
+    /// Remembers clients the request has read, for [`Self::client`].
+    pub fn saw_clients<'a>(&self, clients: impl IntoIterator<Item = &'a client::Model>) {
+        if let Ok(mut seen) = self.seen_clients.lock() {
+            seen.extend(clients.into_iter().map(|c| (c.id, c.clone())));
+        }
+    }
+
+    /// Forgets what the request has read, once it has written: rows read before a write may
+    /// be stale after it.
+    pub fn forget_read(&self) {
+        if let Ok(mut seen) = self.seen_clients.lock() {
+            seen.clear();
+        }
+    }
+
+    /// One client by id: as this request has read it, else loaded in a batch.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn client(&self, id: Uuid) -> async_graphql::Result<Option<client::Model>> {
+        let seen = self
+            .seen_clients
+            .lock()
+            .ok()
+            .and_then(|seen| seen.get(&id).cloned());
+        match seen {
+            Some(client) => Ok(Some(client)),
+            None => self.loader.load_one(ClientKey(id)).await,
         }
     }
 
@@ -135,7 +226,7 @@ macro_rules! by_id {
 by_id!(UserKey, user, user::Entity, user::Model, user::Column::Id);
 by_id!(
     ClientKey,
-    client,
+    load_client,
     client::Entity,
     client::Model,
     client::Column::Id

@@ -10,7 +10,6 @@ use super::{
     context::AppState,
     enrichment::{EnrichmentMutation, EnrichmentQuery},
     interactions::{InteractionMutation, InteractionQuery},
-    limits::QueryLimits,
     needs::NeedMutation,
     node::NodeQuery,
     plans::PlanMutation,
@@ -51,13 +50,13 @@ pub struct Mutation(
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema over `state`, enforcing `limits`. Testable without HTTP.
+/// Builds the schema over `state`; run requests through [`super::limits::execute`], which
+/// enforces the rest of `limits`.
 #[must_use]
 pub fn build(state: AppState, limits: &LimitSettings) -> AppSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(state)
-        .limit_complexity(limits.max_complexity)
-        .extension(QueryLimits::new(limits.clone()));
+        .limit_complexity(limits.max_complexity);
     // Suggestions ("Did you mean ...?") would let anyone map the schema without introspection.
     if limits.production {
         builder.disable_suggestions().finish()

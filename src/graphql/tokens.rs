@@ -241,7 +241,8 @@ impl TokenMutation {
         })
     }
 
-    /// Revokes an issued token: every instance refuses it from the next request on. Revoking a
+    /// Revokes an issued token: this instance refuses it from the next request on, every other
+    /// instance within a second. Revoking a
     /// revoked token changes nothing (administrators only).
     #[graphql(guard = "RoleGuard::admin()")]
     async fn revoke_token(
@@ -262,6 +263,7 @@ impl TokenMutation {
             })
         })
         .await?;
+        ctx.state().tokens.forget_standings();
         Ok(ServiceToken(after))
     }
 }

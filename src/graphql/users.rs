@@ -224,6 +224,8 @@ impl UserMutation {
             })
         })
         .await?;
+        // Tokens of an identity provider naming the new subject were refused until now.
+        ctx.state().tokens.forget_standings();
         Ok(User(user))
     }
 
@@ -268,6 +270,8 @@ impl UserMutation {
             })
         })
         .await?;
+        // A new role or subject changes what the user's tokens stand for.
+        ctx.state().tokens.forget_standings();
         Ok(User(user))
     }
 }

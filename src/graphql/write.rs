@@ -74,7 +74,11 @@ impl Write {
         E: IntoIterator<Item = Event>,
         F: for<'w> FnMut(&'w Self) -> BoxFuture<'w, AppResult<(T, E)>>,
     {
-        Self::run_as(ctx.db(), ctx.principal()?, work).await
+        let written = Self::run_as(ctx.db(), ctx.principal()?, work).await;
+        if written.is_ok() {
+            ctx.loaders().forget_read();
+        }
+        written
     }
 
     /// Runs `work` in a write transaction for `principal` and commits it with the audit events

@@ -64,6 +64,7 @@ pub fn test_settings(data_dir: PathBuf, database_url: Option<String>) -> Setting
             jwks_refresh_seconds: 600,
             role_claim: "role".into(),
             role_map: Vec::new(),
+            recheck: Duration::from_secs(1),
         },
         api: ApiSettings {
             graphiql: true,
@@ -196,6 +197,14 @@ impl TestApp {
     /// Starts the server with default test settings.
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server for counting the statements of queries: the admin token's check is made
+    /// once here and then trusted for an hour, so that counts are of the queries alone.
+    pub async fn spawn_counting() -> Self {
+        let app = Self::spawn_with(|s| s.jwt.recheck = Duration::from_secs(3600)).await;
+        app.data("{ me { name } }", serde_json::json!({})).await;
+        app
     }
 
     /// Starts the server after `configure` has adjusted the settings.

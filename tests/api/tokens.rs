@@ -125,6 +125,22 @@ async fn me(app: &TestApp, token: &str) -> (StatusCode, Value) {
     me_at(app, &app.address, token).await
 }
 
+/// `me` at `address` once a change made elsewhere (on another instance, or in the database)
+/// has had the time to reach it: the token check is trusted for `KAIM_TOKEN_RECHECK` (1 s in
+/// tests), so the answer is asked until it is refused or a margin beyond that has passed.
+async fn me_after_recheck(app: &TestApp, address: &str, token: &str) -> (StatusCode, Value) {
+    let until = std::time::Instant::now()
+        + app.settings.jwt.recheck
+        + std::time::Duration::from_millis(500);
+    loop {
+        let (status, body) = me_at(app, address, token).await;
+        if status == StatusCode::UNAUTHORIZED || std::time::Instant::now() > until {
+            return (status, body);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_jwks_key_verifies_and_an_unknown_kid_refetches_the_set_at_most_once_per_window() {
     let provider = Provider::start(json!([rsa_jwk("k1")])).await;
@@ -614,11 +630,13 @@ async fn a_service_token_minted_by_an_admin_works_is_listed_and_once_revoked_is_
         "the first revocation stands"
     );
 
-    for address in [&app.address, &other] {
-        let (status, body) = me_at(&app, address, &token).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{address}: {body}");
-        assert_eq!(error_code(&body), "UNAUTHENTICATED");
-    }
+    // At once where it was revoked; within the recheck interval on the other instance.
+    let (status, body) = me(&app, &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    let (status, body) = me_after_recheck(&app, &other, &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{other}: {body}");
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
     let (status, _) = me_at(&app, &other, &app.admin_token).await;
     assert_eq!(status, StatusCode::OK, "other tokens still work");
     let listed = app.graphql(LIST, json!({})).await;
@@ -700,7 +718,7 @@ async fn a_token_of_a_deleted_or_unknown_user_is_unauthenticated() {
         .exec(&app.db)
         .await
         .unwrap();
-    let (status, body) = me(&app, &token).await;
+    let (status, body) = me_after_recheck(&app, &app.address, &token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 
@@ -769,5 +787,33 @@ async fn kaim_token_records_what_it_mints_so_it_can_be_revoked() {
         .await
         .map_err(|e| e.message())
         .unwrap();
-    assert_eq!(me(token).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    // Revoked behind the server's back: refused once its remembered check (1 s) expires.
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+    let mut status = me(token.clone()).await.unwrap().status();
+    while status == StatusCode::OK && std::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        status = me(token.clone()).await.unwrap().status();
+    }
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn with_token_recheck_zero_a_change_in_the_database_holds_from_the_next_request() {
+    let app = TestApp::spawn_with(|s| s.jwt.recheck = std::time::Duration::ZERO).await;
+    let (token, id) = app.user_token(Role::Analyst, "Leaver").await;
+    let (status, _) = me(&app, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    let uuid = kaim::graphql::node::decode(
+        &async_graphql::ID(id),
+        kaim::graphql::node::Kind::User,
+        "id",
+    )
+    .map_err(|e| e.message())
+    .unwrap();
+    entity::user::Entity::delete_by_id(uuid)
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let (status, body) = me(&app, &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 }
