@@ -129,8 +129,8 @@ fn request_id(req: &HttpRequest) -> Option<String> {
 
 /// Internal errors and database trouble show no cause; their `extensions.requestId` finds the
 /// logged one.
-fn tag_logged_errors(req: &HttpRequest, errors: &mut [ServerError]) {
-    let Some(id) = request_id(req) else {
+fn tag_logged_errors(request_id: Option<&str>, errors: &mut [ServerError]) {
+    let Some(id) = request_id else {
         return;
     };
     let logged = [ErrorCode::Internal, ErrorCode::Unavailable]
@@ -145,7 +145,7 @@ fn tag_logged_errors(req: &HttpRequest, errors: &mut [ServerError]) {
             error
                 .extensions
                 .get_or_insert_with(Default::default)
-                .set("requestId", id.as_str());
+                .set("requestId", id);
         }
     }
 }
@@ -191,31 +191,46 @@ async fn graphql_post(
             "send the GraphQL request as `Content-Type: application/json`",
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(serde_json::Value::Array(items)) => {
-            return execute_batch(&req, items, &schema, &state, &tokens, &limits).await;
-        }
-        Ok(value) => match serde_json::from_value(value) {
-            Ok(request) => request,
-            Err(err) => {
-                return request_error(
-                    &req,
-                    StatusCode::BAD_REQUEST,
-                    "BAD_USER_INPUT",
-                    &format!("the body is not a GraphQL request: {err}"),
-                );
-            }
-        },
-        Err(err) => {
-            return request_error(
+    // A batch is a JSON array; anything else is read as one request. Deserialised straight
+    // into requests: going through a `serde_json::Value` first copies every variable twice.
+    let batch = body
+        .iter()
+        .find(|byte| !byte.is_ascii_whitespace())
+        .is_some_and(|first| *first == b'[');
+    if batch {
+        return match serde_json::from_slice::<Vec<async_graphql::Request>>(&body) {
+            Ok(requests) => execute_batch(&req, requests, schema, state, tokens, limits).await,
+            Err(err) => body_error(
                 &req,
-                StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                &format!("the body is not valid JSON: {err}"),
-            );
+                &err,
+                "an element of the batch is not a GraphQL request",
+            ),
+        };
+    }
+    match serde_json::from_slice::<async_graphql::Request>(&body) {
+        Ok(request) => {
+            execute(
+                &req,
+                Operations::One(Box::new(request)),
+                schema,
+                state,
+                tokens,
+                limits,
+            )
+            .await
         }
+        Err(err) => body_error(&req, &err, "the body is not a GraphQL request"),
+    }
+}
+
+/// The answer to a body that is not JSON, or not GraphQL requests (`what`).
+fn body_error(req: &HttpRequest, err: &serde_json::Error, what: &str) -> HttpResponse {
+    let message = if err.is_syntax() || err.is_eof() {
+        format!("the body is not valid JSON: {err}")
+    } else {
+        format!("{what}: {err}")
     };
-    execute(&req, request, &schema, &state, &tokens, &limits).await
+    request_error(req, StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message)
 }
 
 async fn graphql_get(
@@ -261,55 +276,119 @@ async fn graphql_get(
             return response;
         }
     }
-    execute(&req, request, &schema, &state, &tokens, &limits).await
+    execute(
+        &req,
+        Operations::One(Box::new(request)),
+        schema,
+        state,
+        tokens,
+        limits,
+    )
+    .await
 }
 
+/// The operations of one HTTP request: one, or a batch run one after the other.
+enum Operations {
+    One(Box<async_graphql::Request>),
+    Batch(Vec<async_graphql::Request>),
+}
+
+/// What the work answered: a status and the serialised body, or why the token was refused.
+type Answer = Result<(StatusCode, Vec<u8>), AuthError>;
+
+/// Runs `operations` for the request's bearer and answers.
+///
+/// The work (the token check, execution and serialising the answer) runs as a task of the
+/// server's multi-threaded runtime ([`AppState::runtime`]), not on the actix-web worker that
+/// took the request: each worker runs a single-threaded runtime of its own, and a database
+/// connection is served by the reactor of the runtime that opened it, so connections shared
+/// between workers waited for whichever worker was busy elsewhere. The workers only read
+/// requests and write answers.
 async fn execute(
     req: &HttpRequest,
-    request: async_graphql::Request,
-    schema: &AppSchema,
-    state: &AppState,
-    tokens: &TokenService,
-    limits: &LimitSettings,
+    operations: Operations,
+    schema: web::Data<AppSchema>,
+    state: web::Data<AppState>,
+    tokens: web::Data<TokenService>,
+    limits: web::Data<LimitSettings>,
 ) -> HttpResponse {
-    let principal = match principal(req, tokens, state).await {
-        Ok(principal) => principal,
-        Err(refusal) => return refusal,
+    let token = bearer(req).map(str::to_owned);
+    let request_id = request_id(req);
+    let graphql_media = wants_graphql_media(req);
+    let runtime = state.runtime.clone();
+    let work = async move {
+        let principal = tokens.authenticate(&state.db, &token?).await?;
+        let run = |request| {
+            run(
+                request,
+                principal,
+                &schema,
+                &state,
+                &limits,
+                request_id.as_deref(),
+            )
+        };
+        Ok(match operations {
+            Operations::One(request) => {
+                let response = run(*request).await;
+                // GraphQL-over-HTTP: with the GraphQL media type, a request that never
+                // reached execution (it did not parse or validate) is a 400; with plain JSON,
+                // every answer is a 200.
+                let status = if graphql_media && is_request_error(&response) {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::OK
+                };
+                (status, json_bytes(&response))
+            }
+            Operations::Batch(requests) => {
+                let mut responses = Vec::with_capacity(requests.len());
+                for request in requests {
+                    responses.push(run(request).await);
+                }
+                (StatusCode::OK, json_bytes(&responses))
+            }
+        })
     };
-    let response = run(req, request, principal, schema, state, limits).await;
-    // GraphQL-over-HTTP: with the GraphQL media type, a request that never reached execution
-    // (it did not parse or validate) is a 400; with plain JSON, every answer is a 200.
-    let status = if wants_graphql_media(req) && is_request_error(&response) {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
+    let answer: Answer = match runtime
+        .spawn(tracing::Instrument::in_current_span(work))
+        .await
+    {
+        Ok(answer) => answer,
+        Err(err) => {
+            tracing::error!(error = %err, "a GraphQL request's task failed");
+            return HttpResponse::InternalServerError().finish();
+        }
     };
-    json_response(req, status, &response)
+    match answer {
+        Ok((status, body)) => respond(req, status, body),
+        Err(refused) => refusal(req, &refused),
+    }
 }
 
 /// A JSON array of operations, run one after the other (so that their writes happen in order),
 /// when batches are enabled; the answer is the array of their responses.
 async fn execute_batch(
     req: &HttpRequest,
-    items: Vec<serde_json::Value>,
-    schema: &AppSchema,
-    state: &AppState,
-    tokens: &TokenService,
-    limits: &LimitSettings,
+    requests: Vec<async_graphql::Request>,
+    schema: web::Data<AppSchema>,
+    state: web::Data<AppState>,
+    tokens: web::Data<TokenService>,
+    limits: web::Data<LimitSettings>,
 ) -> HttpResponse {
     let refusal = if !limits.allow_batch {
         Some((
             "QUERY_TOO_COMPLEX",
             "batched requests are not enabled; send one operation per request".to_owned(),
         ))
-    } else if items.is_empty() {
+    } else if requests.is_empty() {
         Some(("BAD_USER_INPUT", "the batch is empty".to_owned()))
-    } else if items.len() > limits.max_batch {
+    } else if requests.len() > limits.max_batch {
         Some((
             "QUERY_TOO_COMPLEX",
             format!(
                 "the batch has {} operations; at most {} are allowed",
-                items.len(),
+                requests.len(),
                 limits.max_batch
             ),
         ))
@@ -319,40 +398,25 @@ async fn execute_batch(
     if let Some((code, message)) = refusal {
         return request_error(req, StatusCode::BAD_REQUEST, code, &message);
     }
-    let requests: Vec<async_graphql::Request> = match items
-        .into_iter()
-        .map(serde_json::from_value)
-        .collect::<Result<_, _>>()
-    {
-        Ok(requests) => requests,
-        Err(err) => {
-            return request_error(
-                req,
-                StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                &format!("an element of the batch is not a GraphQL request: {err}"),
-            );
-        }
-    };
-    let principal = match principal(req, tokens, state).await {
-        Ok(principal) => principal,
-        Err(refusal) => return refusal,
-    };
-    let mut responses = Vec::with_capacity(requests.len());
-    for request in requests {
-        responses.push(run(req, request, principal, schema, state, limits).await);
-    }
-    json_response(req, StatusCode::OK, &responses)
+    execute(
+        req,
+        Operations::Batch(requests),
+        schema,
+        state,
+        tokens,
+        limits,
+    )
+    .await
 }
 
 /// Executes one operation for `principal`.
 async fn run(
-    req: &HttpRequest,
     request: async_graphql::Request,
     principal: Principal,
     schema: &AppSchema,
     state: &AppState,
     limits: &LimitSettings,
+    request_id: Option<&str>,
 ) -> async_graphql::Response {
     // In production only administrators may read the schema.
     let request = if limits.production && principal.role != Role::Admin {
@@ -367,41 +431,32 @@ async fn run(
         limits,
     );
     let mut response = loaders.track(execution).await;
-    tag_logged_errors(req, &mut response.errors);
+    tag_logged_errors(request_id, &mut response.errors);
     response
 }
 
-/// The request's principal, or the response refusing it.
-async fn principal(
-    req: &HttpRequest,
-    tokens: &TokenService,
-    state: &AppState,
-) -> Result<Principal, HttpResponse> {
-    match authenticate(req, tokens, &state.db).await {
-        Ok(principal) => Ok(principal),
-        Err(AuthError::Unavailable(cause)) => {
-            tracing::error!(error = %cause, "cannot check the token against the database");
-            Err(request_error(
-                req,
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Unavailable.as_str(),
-                "the token cannot be checked right now: the database is temporarily unavailable; retrying later is safe",
-            ))
-        }
-        Err(err) => {
-            tracing::debug!(error = ?err, "token refused");
-            let mut response = request_error(
-                req,
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
-                &err.to_string(),
-            );
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            Err(response)
-        }
+/// The response refusing a request whose token was not accepted.
+fn refusal(req: &HttpRequest, err: &AuthError) -> HttpResponse {
+    if let AuthError::Unavailable(cause) = err {
+        tracing::error!(error = %cause, "cannot check the token against the database");
+        return request_error(
+            req,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable.as_str(),
+            "the token cannot be checked right now: the database is temporarily unavailable; retrying later is safe",
+        );
     }
+    tracing::debug!(error = ?err, "token refused");
+    let mut response = request_error(
+        req,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        &err.to_string(),
+    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
 }
 
 /// A request error (the document did not parse or validate) stops before execution: no data and
@@ -412,11 +467,31 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-async fn authenticate(
+/// The request's principal, checked on the server's runtime (see [`execute`]), or the response
+/// refusing it.
+async fn principal(
     req: &HttpRequest,
     tokens: &TokenService,
-    db: &sea_orm::DatabaseConnection,
-) -> Result<crate::auth::Principal, AuthError> {
+    state: &AppState,
+) -> Result<Principal, HttpResponse> {
+    let token = bearer(req).map(str::to_owned);
+    let (tokens, db) = (tokens.clone(), state.db.clone());
+    let checked = state
+        .runtime
+        .spawn(async move { tokens.authenticate(&db, &token?).await })
+        .await;
+    match checked {
+        Ok(Ok(principal)) => Ok(principal),
+        Ok(Err(refused)) => Err(refusal(req, &refused)),
+        Err(err) => {
+            tracing::error!(error = %err, "a token check's task failed");
+            Err(HttpResponse::InternalServerError().finish())
+        }
+    }
+}
+
+/// The bearer token of the `Authorization` header.
+fn bearer(req: &HttpRequest) -> Result<&str, AuthError> {
     let header = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -426,7 +501,7 @@ async fn authenticate(
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthError::Missing);
     }
-    tokens.authenticate(db, token.trim()).await
+    Ok(token.trim())
 }
 
 fn wants_graphql_media(req: &HttpRequest) -> bool {
@@ -436,25 +511,28 @@ fn wants_graphql_media(req: &HttpRequest) -> bool {
         .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE_JSON))
 }
 
-fn json_response(
-    req: &HttpRequest,
-    status: StatusCode,
-    body: &impl serde::Serialize,
-) -> HttpResponse {
+/// `body` as JSON; an empty body (answered as a 500) if it cannot be serialised, which no
+/// GraphQL response can fail.
+fn json_bytes(body: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(body).unwrap_or_else(|err| {
+        tracing::error!(error = %err, "cannot serialise a response");
+        Vec::new()
+    })
+}
+
+/// A response with a JSON `body`, of the GraphQL media type when the client accepts it.
+fn respond(req: &HttpRequest, status: StatusCode, body: Vec<u8>) -> HttpResponse {
+    if body.is_empty() {
+        return HttpResponse::InternalServerError().finish();
+    }
     let content_type = if wants_graphql_media(req) {
         GRAPHQL_RESPONSE_JSON
     } else {
         "application/json"
     };
-    match serde_json::to_vec(body) {
-        Ok(bytes) => HttpResponse::build(status)
-            .content_type(content_type)
-            .body(bytes),
-        Err(err) => {
-            tracing::error!(error = %err, "cannot serialise a response");
-            HttpResponse::InternalServerError().finish()
-        }
-    }
+    HttpResponse::build(status)
+        .content_type(content_type)
+        .body(body)
 }
 
 /// A GraphQL error response for a request refused before execution.
@@ -464,9 +542,9 @@ fn request_error(req: &HttpRequest, status: StatusCode, code: &str, message: &st
         .extend_with(|_, ext| ext.set("code", code))
         .extensions;
     let mut errors = vec![error];
-    tag_logged_errors(req, &mut errors);
+    tag_logged_errors(request_id(req).as_deref(), &mut errors);
     let response = async_graphql::Response::from_errors(errors);
-    json_response(req, status, &response)
+    respond(req, status, json_bytes(&response))
 }
 
 async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
@@ -497,7 +575,14 @@ async fn health() -> HttpResponse {
 /// Ready means able to take writes: the database answers, and it is not read-only nor out of
 /// disk space (`db::health`).
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    match crate::db::health::check(&state.db).await {
+    let db = state.db.clone();
+    // On the server's runtime, like all database work (see `execute`).
+    let checked = state
+        .runtime
+        .spawn(async move { crate::db::health::check(&db).await })
+        .await
+        .unwrap_or_else(|err| Err(format!("the check's task failed: {err}")));
+    match checked {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
         Err(reason) => HttpResponse::ServiceUnavailable()
             .json(serde_json::json!({ "status": "unavailable", "reason": reason })),

@@ -175,6 +175,9 @@ impl Application {
 
 /// The state shared by every request and job of an instance. Registry providers are built
 /// here, once, so their rate limits and circuit breakers hold across requests.
+///
+/// # Panics
+/// Outside a Tokio runtime (the state keeps the current one).
 #[must_use]
 pub fn app_state(settings: &Settings, db: DatabaseConnection, tokens: TokenService) -> AppState {
     AppState {
@@ -184,6 +187,7 @@ pub fn app_state(settings: &Settings, db: DatabaseConnection, tokens: TokenServi
         tokens,
         providers: Arc::new(settings.enrichment.build()),
         enrichment: Arc::new(settings.enrichment.clone()),
+        runtime: tokio::runtime::Handle::current(),
     }
 }
 

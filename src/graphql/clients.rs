@@ -804,7 +804,7 @@ pub async fn client_page(
         &window,
         &signature,
         total,
-        |c| {
+        move |c| {
             let score = scores.get(&c.id);
             let extras = store::SortExtras {
                 revenue: store::revenue_total(revenue.get(&c.id)),

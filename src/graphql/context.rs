@@ -27,6 +27,9 @@ pub struct AppState {
     pub providers: Arc<ProviderSet>,
     /// Registry settings (cache lifetimes).
     pub enrichment: Arc<EnrichmentSettings>,
+    /// The multi-threaded runtime the server started on, which runs GraphQL operations and so
+    /// opens and serves the database connections (see `http::execute`).
+    pub runtime: tokio::runtime::Handle,
 }
 
 /// The per-request data the HTTP layer attaches: who asks, and fresh batch loaders (so nothing

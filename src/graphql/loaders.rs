@@ -694,7 +694,7 @@ pub async fn nested_connection<L, T>(
 ) -> AppResult<super::pagination::Page<T>>
 where
     L: PerParent,
-    T: async_graphql::OutputType,
+    T: async_graphql::OutputType + AsRef<L::Model> + 'static,
 {
     let window = args.window(max_page_size, L::SIGNATURE)?;
     let rows = loaders

@@ -57,7 +57,13 @@ impl Kind {
 /// The global id of an object.
 #[must_use]
 pub fn encode(kind: Kind, id: Uuid) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", kind.name(), id.simple())))
+    // Every object of every answer has one: built without formatting machinery.
+    let mut uuid = Uuid::encode_buffer();
+    let mut raw = String::with_capacity(kind.name().len() + 1 + uuid.len());
+    raw.push_str(kind.name());
+    raw.push(':');
+    raw.push_str(id.simple().encode_lower(&mut uuid));
+    ID(URL_SAFE_NO_PAD.encode(raw))
 }
 
 fn decode_any(id: &str) -> Option<(Kind, Uuid)> {

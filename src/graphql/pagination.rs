@@ -1,7 +1,7 @@
 //! Relay connections: the `first` default and cap, opaque cursors, and turning a fetched
 //! window of rows into a connection. The only place that knows about pagination arguments.
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
 use async_graphql::{Object, OutputType, SimpleObject};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -72,11 +72,55 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-/// One item of a page and its cursor.
-#[derive(Debug, Clone)]
+/// How a page's items make their cursors: computed when a cursor is asked for (most views ask
+/// for `nodes` only, or one `endCursor`), not for every row read.
+struct Cursors<T> {
+    signature: String,
+    values: Box<SortValues<T>>,
+}
+
+/// A node's sort-key values.
+type SortValues<T> = dyn Fn(&T) -> Vec<Value> + Send + Sync;
+
+impl<T> Cursors<T> {
+    fn of(&self, node: &T) -> String {
+        encode_cursor(&self.signature, &(self.values)(node))
+    }
+}
+
+/// The stored row behind each node type that pages are made of, for its cursor.
+macro_rules! node_rows {
+    ($($node:ty => $row:ty),* $(,)?) => {$(
+        impl AsRef<$row> for $node {
+            fn as_ref(&self) -> &$row {
+                &self.0
+            }
+        }
+    )*};
+}
+
+node_rows!(
+    super::clients::Client => entity::client::Model,
+    super::contacts::Contact => entity::contact::Model,
+    super::interactions::Interaction => entity::interaction::Model,
+    super::checks::FinancialCheck => entity::financial_check::Model,
+    super::audit::AuditEvent => entity::audit_event::Model,
+    super::tokens::ServiceToken => entity::issued_token::Model,
+    super::scoring::Score => entity::score::Model,
+);
+
+/// One item of a page, which makes its cursor when asked.
 pub struct Edge<T> {
-    cursor: String,
     node: T,
+    cursors: Arc<Cursors<T>>,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Edge<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Edge")
+            .field("node", &self.node)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An item of a page, with the cursor to continue from it.
@@ -91,8 +135,8 @@ pub struct Edge<T> {
 )]
 impl<T: OutputType> Edge<T> {
     /// Opaque cursor of this item.
-    async fn cursor(&self) -> &str {
-        &self.cursor
+    async fn cursor(&self) -> String {
+        self.cursors.of(&self.node)
     }
 
     /// The item.
@@ -147,8 +191,8 @@ where
         PageInfo {
             has_previous_page: self.has_previous_page,
             has_next_page: self.has_next_page,
-            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
-            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
+            start_cursor: self.edges.first().map(|e| e.cursors.of(&e.node)),
+            end_cursor: self.edges.last().map(|e| e.cursors.of(&e.node)),
         }
     }
 
@@ -287,17 +331,19 @@ fn json_to_value(json: &serde_json::Value) -> Option<Value> {
 }
 
 /// Turns a fetched window (`limit + 1` rows at most, in display order) into a connection.
-/// `cursor_of` gives each row's sort-key values.
+/// `cursor_of` gives a row's sort-key values, for the cursors that are asked for; each node
+/// wraps its row (`AsRef`).
 pub fn connection<R, T>(
     rows: Vec<R>,
     window: &Window,
     signature: &str,
     total_count: ConnectionFields,
-    cursor_of: impl Fn(&R) -> Vec<Value>,
+    cursor_of: impl Fn(&R) -> Vec<Value> + Send + Sync + 'static,
     node_of: impl Fn(R) -> T,
 ) -> Page<T>
 where
-    T: OutputType,
+    T: OutputType + AsRef<R> + 'static,
+    R: 'static,
 {
     let limit = usize::try_from(window.limit).unwrap_or(usize::MAX);
     let has_more = rows.len() > limit;
@@ -315,11 +361,15 @@ where
     } else {
         (has_cursor, has_more)
     };
+    let cursors = Arc::new(Cursors {
+        signature: signature.to_owned(),
+        values: Box::new(move |node: &T| cursor_of(node.as_ref())),
+    });
     let edges = rows
         .into_iter()
         .map(|row| Edge {
-            cursor: encode_cursor(signature, &cursor_of(&row)),
             node: node_of(row),
+            cursors: Arc::clone(&cursors),
         })
         .collect();
     Page {

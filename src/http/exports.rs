@@ -13,7 +13,7 @@ use actix_web::{
 };
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use entity::enums::{ClientStatus, Role};
-use futures::{Stream, StreamExt as _, stream};
+use futures::{SinkExt as _, Stream, StreamExt as _, stream};
 use sea_orm::ActiveEnum as _;
 use serde::{Deserialize, Serialize};
 
@@ -107,7 +107,7 @@ async fn scores_csv(
     };
     let pages = db::exports::scores(state.db.clone(), params.filter, params.as_of);
     let header = csv_record(SCORE_COLUMNS);
-    streamed(CSV, "scores.csv", header, pages, score_csv)
+    streamed(&state, CSV, "scores.csv", header, pages, score_csv)
 }
 
 async fn scores_ndjson(
@@ -120,7 +120,14 @@ async fn scores_ndjson(
         Err(refusal) => return refusal,
     };
     let pages = db::exports::scores(state.db.clone(), params.filter, params.as_of);
-    streamed(NDJSON, "scores.ndjson", Ok(Vec::new()), pages, score_ndjson)
+    streamed(
+        &state,
+        NDJSON,
+        "scores.ndjson",
+        Ok(Vec::new()),
+        pages,
+        score_ndjson,
+    )
 }
 
 async fn clients_csv(
@@ -134,7 +141,7 @@ async fn clients_csv(
     };
     let pages = db::exports::clients(state.db.clone(), params.filter, db::now());
     let header = csv_record(CLIENT_COLUMNS);
-    streamed(CSV, "clients.csv", header, pages, client_csv)
+    streamed(&state, CSV, "clients.csv", header, pages, client_csv)
 }
 
 /// What an export request asks for.
@@ -242,9 +249,17 @@ fn parse_as_of(text: &str) -> AppResult<DateTime<Utc>> {
         })
 }
 
+/// Chunks read ahead of the client: enough to overlap reading the next page with sending one.
+const CHUNKS_AHEAD: usize = 2;
+
 /// The response: `header`, then each page encoded, as the client reads them. A failure after
 /// the first bytes can only cut the body short; it is logged with its cause.
+///
+/// Pages are read and encoded by a task on the server's runtime (see `http::execute` for why
+/// database work does not run on the actix worker), at most [`CHUNKS_AHEAD`] ahead of the
+/// client; it stops when the client goes away.
 fn streamed<T, S>(
+    state: &AppState,
     content_type: &'static str,
     filename: &'static str,
     header: AppResult<Vec<u8>>,
@@ -252,24 +267,34 @@ fn streamed<T, S>(
     encode: fn(&T, &mut Vec<u8>) -> AppResult<()>,
 ) -> HttpResponse
 where
-    T: 'static,
-    S: Stream<Item = AppResult<Vec<T>>> + 'static,
+    T: Send + 'static,
+    S: Stream<Item = AppResult<Vec<T>>> + Send + 'static,
 {
-    let body = stream::once(async move { header })
-        .chain(pages.map(move |page| {
-            let rows = page?;
-            let mut bytes = Vec::with_capacity(rows.len() * 256);
-            for row in &rows {
-                encode(row, &mut bytes)?;
+    let chunks = stream::once(async move { header }).chain(pages.map(move |page| {
+        let rows = page?;
+        let mut bytes = Vec::with_capacity(rows.len() * 256);
+        for row in &rows {
+            encode(row, &mut bytes)?;
+        }
+        Ok(bytes)
+    }));
+    let (mut sender, body) = futures::channel::mpsc::channel(CHUNKS_AHEAD);
+    state
+        .runtime
+        .spawn(tracing::Instrument::in_current_span(async move {
+            let mut chunks = std::pin::pin!(chunks);
+            while let Some(chunk) = chunks.next().await {
+                if sender.send(chunk).await.is_err() {
+                    break;
+                }
             }
-            Ok(bytes)
-        }))
-        .map(|chunk: AppResult<Vec<u8>>| {
-            chunk.map(web::Bytes::from).map_err(|err| {
-                let _ = err.to_graphql();
-                std::io::Error::other("the export failed; see the server log")
-            })
-        });
+        }));
+    let body = body.map(|chunk: AppResult<Vec<u8>>| {
+        chunk.map(web::Bytes::from).map_err(|err| {
+            let _ = err.to_graphql();
+            std::io::Error::other("the export failed; see the server log")
+        })
+    });
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
