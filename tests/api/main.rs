@@ -10,6 +10,7 @@ mod audit;
 mod checks;
 mod cli;
 mod clients;
+mod connections;
 mod contacts;
 mod enrichment;
 mod enrichment_api;
