@@ -22,9 +22,24 @@ pub struct Settings {
     #[arg(long, env = "KAIM_DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Largest number of pooled database connections per instance.
+    /// Largest number of pooled database connections per instance (to the primary, and to
+    /// each read replica).
     #[arg(long, env = "KAIM_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     pub database_max_connections: u32,
+
+    /// Read replicas of the database, comma-separated: read-only GraphQL operations and the
+    /// exports run on them in turn; writes, and a writer's reads for a while, on the primary.
+    #[arg(
+        long = "database-read-url",
+        env = "KAIM_DATABASE_READ_URL",
+        value_delimiter = ','
+    )]
+    pub database_read_urls: Vec<String>,
+
+    /// How long after a user's write their reads stay on the primary, so that a replica
+    /// behind by less never shows them the state before it.
+    #[arg(long, env = "KAIM_READ_YOUR_WRITES", default_value = "2s", value_parser = parse_duration)]
+    pub read_your_writes: Duration,
 
     /// Apply pending migrations when the server starts.
     #[arg(long, env = "KAIM_MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set)]

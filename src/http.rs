@@ -419,15 +419,23 @@ async fn run(
     request_id: Option<&str>,
 ) -> async_graphql::Response {
     // In production only administrators may read the schema.
-    let request = if limits.production && principal.role != Role::Admin {
+    let mut request = if limits.production && principal.role != Role::Admin {
         request.disable_introspection()
     } else {
         request
     };
-    let (principal, loaders) = request_data(state, principal);
+    // Parsed once here (the schema reuses it); an unparsable one changes nothing.
+    let operation = request.operation_name.clone();
+    let writes = request
+        .parsed_query()
+        .is_ok_and(|document| limits::is_mutation(document, operation.as_deref()));
+    let (principal, read_from, loaders) = request_data(state, principal, writes);
     let execution = limits::execute(
         schema,
-        request.data(principal).data(Arc::clone(&loaders)),
+        request
+            .data(principal)
+            .data(read_from)
+            .data(Arc::clone(&loaders)),
         limits,
     );
     let mut response = loaders.track(execution).await;

@@ -242,7 +242,7 @@ async fn main() -> anyhow::Result<()> {
                 db::migrate(&db).await.context("applying migrations")?;
             }
             let (tokens, _) = startup::token_service(&cli.settings)?;
-            let state = startup::app_state(&cli.settings, db, tokens);
+            let state = startup::app_state(&cli.settings, db, tokens, db::reads::Reads::none());
             if state.providers.enabled.is_empty() {
                 anyhow::bail!("no registry is enabled: set KAIM_<PROVIDER>_API_KEY for one");
             }

@@ -82,7 +82,8 @@ impl Application {
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let state_db = db.clone();
-        let state = app_state(&settings, db, tokens.clone());
+        let reads = connect_replicas(&settings).await?;
+        let state = app_state(&settings, db, tokens.clone(), reads);
         let scheduler = settings.scoring.rescore_interval.map(|interval| {
             let job = Rescoring::new(state.db.clone(), Arc::clone(&state.scoring));
             Scheduled::new(state.db.clone(), job, interval)
@@ -179,9 +180,15 @@ impl Application {
 /// # Panics
 /// Outside a Tokio runtime (the state keeps the current one).
 #[must_use]
-pub fn app_state(settings: &Settings, db: DatabaseConnection, tokens: TokenService) -> AppState {
+pub fn app_state(
+    settings: &Settings,
+    db: DatabaseConnection,
+    tokens: TokenService,
+    reads: db::reads::Reads,
+) -> AppState {
     AppState {
         db,
+        reads: Arc::new(reads),
         api: Arc::new(settings.api.clone()),
         scoring: Arc::new(settings.scoring.clone()),
         tokens,
@@ -209,6 +216,26 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     .context("timed out connecting to the database")?
     .context("connecting to the database")?;
     Ok(db)
+}
+
+/// Opens the read replicas of `settings` (none: every read on the primary). Migrations are the
+/// primary's to apply; a replica receives them through replication.
+///
+/// # Errors
+/// When a replica cannot be reached.
+pub async fn connect_replicas(settings: &Settings) -> anyhow::Result<db::reads::Reads> {
+    let mut replicas = Vec::with_capacity(settings.database_read_urls.len());
+    for url in &settings.database_read_urls {
+        let replica = tokio::time::timeout(
+            Duration::from_secs(30),
+            db::connect(url, settings.database_max_connections),
+        )
+        .await
+        .context("timed out connecting to a read replica")?
+        .context("connecting to a read replica")?;
+        replicas.push(replica);
+    }
+    Ok(db::reads::Reads::new(replicas, settings.read_your_writes))
 }
 
 /// The token service for `settings`, and whether its secret was generated just now.

@@ -14,6 +14,7 @@ pub mod keyset;
 pub mod leases;
 pub mod needs;
 pub mod plans;
+pub mod reads;
 pub mod scoring;
 pub mod seed;
 pub mod tokens;

@@ -17,7 +17,10 @@ use crate::{
 /// instances may serve the same database.
 #[derive(Debug, Clone)]
 pub struct AppState {
+    /// The primary: every write, and reads that must see them.
     pub db: DatabaseConnection,
+    /// Where read-only operations run (the read replicas, if any).
+    pub reads: Arc<crate::db::reads::Reads>,
     pub api: Arc<ApiSettings>,
     /// How KAISM derives factors (window, currency rates).
     pub scoring: Arc<ScoringSettings>,
@@ -32,21 +35,38 @@ pub struct AppState {
     pub runtime: tokio::runtime::Handle,
 }
 
-/// The per-request data the HTTP layer attaches: who asks, and fresh batch loaders (so nothing
-/// is cached across requests).
+/// The connection an operation reads from: the primary for a mutation (its payload shows what
+/// it wrote), else a read replica when there is one (see [`crate::db::reads`]).
+#[derive(Debug, Clone)]
+pub struct ReadFrom(pub DatabaseConnection);
+
+/// The per-request data the HTTP layer attaches: who asks, where the operation reads, and
+/// fresh batch loaders over it (so nothing is cached across requests).
 #[must_use]
-pub fn request_data(state: &AppState, principal: Principal) -> (Principal, Arc<Loaders>) {
-    (principal, Arc::new(Loaders::new(state)))
+pub fn request_data(
+    state: &AppState,
+    principal: Principal,
+    writes: bool,
+) -> (Principal, ReadFrom, Arc<Loaders>) {
+    let db = if writes {
+        state.db.clone()
+    } else {
+        state
+            .reads
+            .for_reading(&state.db, principal.user_id)
+            .clone()
+    };
+    let loaders = Arc::new(Loaders::new(state, db.clone()));
+    (principal, ReadFrom(db), loaders)
 }
 
 /// Shorthands for what every resolver needs.
 pub trait ContextExt {
     /// The instance's shared state.
     fn state(&self) -> &AppState;
-    /// The database pool.
-    fn db(&self) -> &DatabaseConnection {
-        &self.state().db
-    }
+    /// The database the operation reads from ([`ReadFrom`]); writes go through
+    /// [`super::write::Write`], always on the primary.
+    fn db(&self) -> &DatabaseConnection;
     /// Who is asking; every request has one, as the HTTP layer refuses anonymous ones.
     fn principal(&self) -> AppResult<Principal>;
     /// The request's batch loaders.
@@ -62,6 +82,11 @@ pub trait ContextExt {
 impl ContextExt for Context<'_> {
     fn state(&self) -> &AppState {
         self.data_unchecked::<AppState>()
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        self.data_opt::<ReadFrom>()
+            .map_or(&self.state().db, |read| &read.0)
     }
 
     fn principal(&self) -> AppResult<Principal> {

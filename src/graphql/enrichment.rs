@@ -794,6 +794,7 @@ pub async fn enrich(
         sources.push(result);
     }
     write.commit(events).await?;
+    state.reads.wrote(principal.user_id);
     Ok(Enrichment::Done(Box::new(EnrichmentResult {
         client: Client(client),
         sources,

@@ -70,14 +70,15 @@ impl Polls {
 const MAX_BATCH_YIELDS: usize = 256;
 
 impl Loaders {
+    /// Loaders reading from `db` (the operation's [`super::context::ReadFrom`]).
     #[must_use]
-    pub fn new(state: &AppState) -> Self {
+    pub fn new(state: &AppState, db: DatabaseConnection) -> Self {
         let polls = Arc::new(Polls::default());
         let batch_polls = Arc::clone(&polls);
         Self {
             loader: DataLoader::new(
                 Db {
-                    db: state.db.clone(),
+                    db,
                     max_page_size: state.api.max_page_size,
                 },
                 // A batch waits until the resolvers of its level have all asked: it yields to

@@ -74,9 +74,11 @@ impl Write {
         E: IntoIterator<Item = Event>,
         F: for<'w> FnMut(&'w Self) -> BoxFuture<'w, AppResult<(T, E)>>,
     {
-        let written = Self::run_as(ctx.db(), ctx.principal()?, work).await;
+        let principal = ctx.principal()?;
+        let written = Self::run_as(&ctx.state().db, principal, work).await;
         if written.is_ok() {
             ctx.loaders().forget_read();
+            ctx.state().reads.wrote(principal.user_id);
         }
         written
     }

@@ -105,7 +105,7 @@ async fn scores_csv(
         Ok(params) => params,
         Err(refusal) => return refusal,
     };
-    let pages = db::exports::scores(state.db.clone(), params.filter, params.as_of);
+    let pages = db::exports::scores(read_from(&state, &params), params.filter, params.as_of);
     let header = csv_record(SCORE_COLUMNS);
     streamed(&state, CSV, "scores.csv", header, pages, score_csv)
 }
@@ -119,7 +119,7 @@ async fn scores_ndjson(
         Ok(params) => params,
         Err(refusal) => return refusal,
     };
-    let pages = db::exports::scores(state.db.clone(), params.filter, params.as_of);
+    let pages = db::exports::scores(read_from(&state, &params), params.filter, params.as_of);
     streamed(
         &state,
         NDJSON,
@@ -139,7 +139,7 @@ async fn clients_csv(
         Ok(params) => params,
         Err(refusal) => return refusal,
     };
-    let pages = db::exports::clients(state.db.clone(), params.filter, db::now());
+    let pages = db::exports::clients(read_from(&state, &params), params.filter, db::now());
     let header = csv_record(CLIENT_COLUMNS);
     streamed(&state, CSV, "clients.csv", header, pages, client_csv)
 }
@@ -149,6 +149,8 @@ async fn clients_csv(
 struct Params {
     filter: ClientFilter,
     as_of: Option<DateTime<Utc>>,
+    /// Who asks, whose reads follow [`db::reads`].
+    user_id: Option<uuid::Uuid>,
 }
 
 /// Authenticates like `/graphql`, checks the role, and reads the query string; or the refusal.
@@ -167,14 +169,24 @@ async fn admit(
             "exports are open to administrators, managers and analysts",
         ));
     }
-    parse_params(req.query_string(), scores).map_err(|err| {
+    let mut params = parse_params(req.query_string(), scores).map_err(|err| {
         super::request_error(
             req,
             StatusCode::BAD_REQUEST,
             err.code().as_str(),
             &err.message(),
         )
-    })
+    })?;
+    params.user_id = Some(principal.user_id);
+    Ok(params)
+}
+
+/// The connection an export of `params` reads from: a read replica when there is one.
+fn read_from(state: &AppState, params: &Params) -> sea_orm::DatabaseConnection {
+    match params.user_id {
+        Some(user) => state.reads.for_reading(&state.db, user).clone(),
+        None => state.db.clone(),
+    }
 }
 
 /// `asOf`, `status`, `country` and `manager`; lists are comma-separated or repeated.

@@ -51,6 +51,8 @@ pub fn test_settings(data_dir: PathBuf, database_url: Option<String>) -> Setting
         data_dir,
         database_url,
         database_max_connections: 8,
+        database_read_urls: Vec::new(),
+        read_your_writes: Duration::from_secs(2),
         migrate_on_start: true,
         jwt: JwtSettings {
             secret: Some(SecretString::from(SECRET.to_owned())),

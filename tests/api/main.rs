@@ -22,6 +22,7 @@ mod limits;
 mod migrations;
 mod needs_plans;
 mod recheck;
+mod replicas;
 mod roles;
 mod schema;
 mod scoring;
