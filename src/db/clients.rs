@@ -563,6 +563,26 @@ pub async fn touch_last_interactions<C: ConnectionTrait>(
     if latest.is_empty() {
         return Ok(());
     }
+    let backend = db.get_database_backend();
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        // The times as a joined list of pairs: a `CASE` of one branch per client is compared
+        // branch by branch for every row it updates (14 ms for the 600 clients of a batch).
+        // The rows are locked in id order first, as [`lock`] does, whatever join the planner
+        // picks for the update itself.
+        let ids: Vec<Uuid> = latest.keys().copied().collect();
+        let times: Vec<DateTime<Utc>> = latest.values().copied().collect();
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            "UPDATE clients SET last_interaction_at = latest.at \
+             FROM (SELECT c.id, l.at FROM unnest($1::uuid[], $2::timestamptz[]) AS l(id, at) \
+                   JOIN clients c ON c.id = l.id ORDER BY c.id FOR NO KEY UPDATE OF c) AS latest \
+             WHERE clients.id = latest.id \
+             AND (clients.last_interaction_at IS NULL OR clients.last_interaction_at < latest.at)",
+            [ids.into(), times.into()],
+        ))
+        .await?;
+        return Ok(());
+    }
     let mut at = sea_orm::sea_query::CaseStatement::new();
     for (id, time) in latest {
         at = at.case(Expr::col(client::Column::Id).eq(*id), Expr::val(*time));
