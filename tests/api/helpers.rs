@@ -412,8 +412,17 @@ pub fn json_body(status: u16, body: impl Into<String>) -> wiremock::ResponseTemp
 /// A current client named `name` in GB retail, managed by `manager`, written straight to the
 /// database.
 pub async fn insert_client(app: &TestApp, name: &str, manager: Option<Uuid>) -> Uuid {
+    insert_client_into(&app.db, name, manager).await
+}
+
+/// As [`insert_client`], into any database.
+pub async fn insert_client_into(
+    db: &DatabaseConnection,
+    name: &str,
+    manager: Option<Uuid>,
+) -> Uuid {
     db::clients::insert(
-        &app.db,
+        db,
         db::clients::NewClient {
             name: name.into(),
             legal_name: None,

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use entity::enums::{ClientStatus, Role};
+use entity::enums::Role;
 use kaim::db;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, fresh_postgres};
+use crate::helpers::{TestApp, fresh_postgres, insert_client_into};
 
 /// A migrated database, other than the primary, holding one client: "On The Replica".
 async fn replica() -> (String, tempfile::TempDir) {
@@ -22,28 +22,7 @@ async fn replica() -> (String, tempfile::TempDir) {
     };
     let replica = db::connect(&url, 2).await.unwrap();
     db::migrate(&replica).await.unwrap();
-    db::clients::insert(
-        &replica,
-        db::clients::NewClient {
-            name: "On The Replica".into(),
-            legal_name: None,
-            industry_code: None,
-            industry: None,
-            country: None,
-            region: None,
-            employees: None,
-            revenue_band: None,
-            markets: vec![],
-            strategic_plans: None,
-            website: None,
-            status: ClientStatus::Active,
-            manager_id: None,
-        },
-        &[],
-    )
-    .await
-    .map_err(|e| e.message())
-    .unwrap();
+    insert_client_into(&replica, "On The Replica", None).await;
     (url, dir)
 }
 
