@@ -317,6 +317,8 @@ async fn execute(
     let graphql_media = wants_graphql_media(req);
     let runtime = state.runtime.clone();
     let work = async move {
+        // A closed semaphore is never made; without a turn the operation runs anyway.
+        let _turn = Arc::clone(&state.operations).acquire_owned().await.ok();
         let principal = tokens.authenticate(&state.db, &token?).await?;
         let run = |request| {
             run(

@@ -195,6 +195,9 @@ pub fn app_state(
         providers: Arc::new(settings.enrichment.build()),
         enrichment: Arc::new(settings.enrichment.clone()),
         runtime: tokio::runtime::Handle::current(),
+        operations: Arc::new(tokio::sync::Semaphore::new(
+            settings.http.max_operations.max(1),
+        )),
     }
 }
 

@@ -33,6 +33,8 @@ pub struct AppState {
     /// The multi-threaded runtime the server started on, which runs GraphQL operations and so
     /// opens and serves the database connections (see `http::execute`).
     pub runtime: tokio::runtime::Handle,
+    /// Turns to run a GraphQL operation (`KAIM_MAX_OPERATIONS`).
+    pub operations: Arc<tokio::sync::Semaphore>,
 }
 
 /// The connection an operation reads from: the primary for a mutation (its payload shows what

@@ -334,3 +334,13 @@ async fn public_key_tokens_verify_and_key_confusion_is_refused() {
         assert_eq!(error_code(&body), "UNAUTHENTICATED");
     }
 }
+
+#[tokio::test]
+async fn operations_beyond_the_concurrency_limit_wait_their_turn_and_are_all_answered() {
+    let app = TestApp::spawn_with(|s| s.http.max_operations = 1).await;
+    let answers =
+        futures::future::join_all((0..8).map(|_| app.graphql("{ me { name } }", json!({})))).await;
+    for answer in answers {
+        assert_eq!(answer["data"]["me"]["name"], "Test Admin", "{answer}");
+    }
+}
